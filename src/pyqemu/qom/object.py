@@ -300,11 +300,11 @@ class Object:
         assert prop.set is not None
         prop.set(self, prop.kind.from_json(value, name))
 
-    def property_parse(self, name: str, text: str) -> None:
-        """Set property ``name`` from command-line text (``-global``, ``-device``)."""
+    def property_parse(self, name: str, text: str | dict[str, Any]) -> None:
+        """Set property ``name`` from command-line text, or a keyval dict for a struct."""
         prop = self._writable(name)
         assert prop.set is not None
-        prop.set(self, prop.kind.from_str(text, name))
+        prop.set(self, prop.kind.from_keyval(text, name))
 
     def _writable(self, name: str) -> ObjectProperty:
         prop = self.property_get_info(name)

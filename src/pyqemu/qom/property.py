@@ -48,6 +48,12 @@ class ValueKind:
     def to_json(self, value: Any) -> Any:
         return value
 
+    def from_keyval(self, value: str | dict[str, Any], name: str) -> Any:
+        """Convert a command-line value: text, or a dict of dotted keys (``smp.cpus=2``)."""
+        if isinstance(value, dict):
+            raise _type_error(name, self.qom_type)
+        return self.from_str(value, name)
+
 
 class BoolKind(ValueKind):
     qom_type = "bool"
@@ -189,6 +195,38 @@ class EnumKind(ValueKind):
         if text not in self.values:
             raise ConfigError(f"Parameter '{name}' does not accept value '{text}'")
         return text
+
+
+@dataclass(frozen=True)
+class StructKind(ValueKind):
+    """A QAPI struct of optional members (``SMPConfiguration``); values are dicts."""
+
+    struct_name: str
+    members: tuple[tuple[str, ValueKind], ...]
+
+    @property
+    def qom_type(self) -> str:  # type: ignore[override]
+        return self.struct_name
+
+    def _convert(self, value: Any, name: str, member_value: Callable[[ValueKind, Any, str], Any]) -> dict:
+        if not isinstance(value, dict):
+            raise _type_error(name, "object")
+        kinds = dict(self.members)
+        result = {}
+        for key, item in value.items():
+            if key not in kinds:
+                raise ConfigError(f"Parameter '{name}.{key}' is unexpected")
+            result[key] = member_value(kinds[key], item, f"{name}.{key}")
+        return result
+
+    def from_json(self, value: Any, name: str) -> dict:
+        return self._convert(value, name, lambda kind, item, full: kind.from_json(item, full))
+
+    def from_str(self, text: str, name: str) -> dict:
+        raise _type_error(name, "object")
+
+    def from_keyval(self, value: str | dict[str, Any], name: str) -> dict:
+        return self._convert(value, name, lambda kind, item, full: kind.from_keyval(item, full))
 
 
 BOOL = BoolKind()

@@ -46,21 +46,27 @@ class QemuError(Exception):
 
     ``desc`` is the message, worded as QEMU words it; ``hint`` is the extra
     text QEMU prints on the following lines of a CLI error (``error_append_hint``),
-    never sent over QMP; ``location`` names the option being processed.
+    never sent over QMP; ``location`` names the option being processed;
+    ``preface`` is a line QEMU prints bare before the message (KVM's open error).
     """
 
     error_class: ClassVar[ErrorClass] = ErrorClass.GENERIC_ERROR
 
-    def __init__(self, desc: str, *, hint: str | None = None, location: str | None = None):
+    def __init__(
+        self, desc: str, *, hint: str | None = None, location: str | None = None, preface: str | None = None
+    ):
         super().__init__(desc)
         self.desc = desc
         self.hint = hint
         self.location = location
+        self.preface = preface
 
     def cli_message(self, prog: str) -> str:
         """The text QEMU's ``error_report`` prints for this error, without newline."""
         head = f"{prog}: {self.location}: " if self.location else f"{prog}: "
         text = head + self.desc
+        if self.preface:
+            text = self.preface + "\n" + text
         if self.hint:
             text += "\n" + self.hint.rstrip("\n")
         return text

@@ -1,0 +1,76 @@
+"""The ``kvm`` accelerator: opens /dev/kvm, checks its API and creates the VM.
+
+vCPUs, memory slots and the in-kernel irqchip are set up by the board and
+the vCPU layer on top of the :class:`~pyqemu.accel.kvm.vm.KvmVm` made here.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import TYPE_CHECKING
+
+from pyqemu.accel.accel import AccelState
+from pyqemu.qom.object import register_type
+from pyqemu.qom.property import INT, UINT32, enum_kind
+from pyqemu.util.errors import KvmError
+
+if TYPE_CHECKING:
+    from pyqemu.accel.kvm.system import Kvm
+    from pyqemu.accel.kvm.vm import KvmVm
+    from pyqemu.hw.core.machine import MachineState
+
+KERNEL_IRQCHIP = enum_kind("OnOffSplit", ["on", "off", "split"])
+
+
+@register_type
+class KvmAccel(AccelState):
+    TYPE = "kvm-accel"
+    NAME = "kvm"
+    DISPLAY_NAME = "KVM"
+
+    @classmethod
+    def class_init(cls) -> None:
+        cls.class_property_add(
+            "kernel-irqchip", KERNEL_IRQCHIP, lambda a: a.kernel_irqchip,
+            lambda a, v: setattr(a, "kernel_irqchip", v),
+            description="Configure KVM in-kernel irqchip",
+        )
+        cls.class_property_add(
+            "kvm-shadow-mem", INT, lambda a: a.shadow_mem, lambda a, v: setattr(a, "shadow_mem", v),
+            description="KVM shadow MMU size",
+        )
+        cls.class_property_add(
+            "dirty-ring-size", UINT32, lambda a: a.dirty_ring_size,
+            lambda a, v: setattr(a, "dirty_ring_size", v),
+            description="Size of KVM dirty page ring buffer (default: 0, i.e. use bitmap)",
+        )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel_irqchip = "on"
+        self.shadow_mem = -1
+        self.dirty_ring_size = 0
+        self.kvm: Kvm | None = None
+        self.vm: KvmVm | None = None
+
+    def init_machine(self, machine: MachineState) -> None:
+        from pyqemu.accel.kvm.system import Kvm
+
+        try:
+            self.kvm = Kvm()
+            self.vm = self.kvm.create_vm()
+        except KvmError as err:
+            self.close()
+            cause = err.__cause__
+            code = cause.errno if isinstance(cause, OSError) and cause.errno else errno.EINVAL
+            preface = err.desc if err.desc.startswith(("Could not access", "kvm version")) else None
+            raise KvmError(f"failed to initialize kvm: {os.strerror(code)}", preface=preface) from err
+
+    def close(self) -> None:
+        if self.vm is not None:
+            self.vm.close()
+            self.vm = None
+        if self.kvm is not None:
+            self.kvm.close()
+            self.kvm = None

@@ -1,0 +1,176 @@
+"""The machine base type: what every board has (QEMU's ``MachineState`` / ``MachineClass``).
+
+A board is a subclass that sets the class attributes below (QEMU's
+``MachineClass`` fields) and overrides :meth:`MachineState.init`, which runs
+in board init and builds CPUs, RAM, buses and on-board devices (seed ``001_…``).
+Its QOM type is ``NAME + "-machine"``; versioned boards (``pc-i440fx-7.1``) are
+subclasses that add ``COMPAT_PROPS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
+from pyqemu.qom.object import Container, Object, container_get, register_type
+from pyqemu.qom.property import BOOL, INT, SIZE, STR, UINT64, StructKind
+
+MACHINE_SUFFIX = "-machine"
+MiB = 1 << 20
+
+SMP_CONFIGURATION = StructKind(
+    "SMPConfiguration",
+    tuple((name, UINT64) for name in ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")),
+)
+MEMORY_SIZE_CONFIGURATION = StructKind(
+    "MemorySizeConfiguration", (("size", SIZE), ("max-size", SIZE), ("slots", UINT64))
+)
+BOOT_CONFIGURATION = StructKind(
+    "BootConfiguration",
+    (("order", STR), ("once", STR), ("menu", BOOL), ("splash", STR), ("splash-time", INT),
+     ("reboot-timeout", INT), ("strict", BOOL)),
+)
+
+#: Plain string / bool properties every machine has: (name, kind, attribute, description).
+_SIMPLE_PROPERTIES = (
+    ("kernel", STR, "kernel_filename", "Linux kernel image to boot directly"),
+    ("initrd", STR, "initrd_filename", "Initial RAM disk for the directly booted kernel"),
+    ("append", STR, "kernel_cmdline", "Command line for the directly booted kernel"),
+    ("dtb", STR, "dtb", "Device tree blob to hand to the guest"),
+    ("dumpdtb", STR, "dumpdtb", "Write the generated device tree to this file and exit"),
+    ("firmware", STR, "firmware", "Firmware image to load"),
+    ("dt-compatible", STR, "dt_compatible", "Value for the device tree root's \"compatible\""),
+    ("memory-encryption", STR, "memory_encryption", "Memory encryption object to use"),
+    ("dump-guest-core", BOOL, "dump_guest_core", "Whether guest RAM goes into core dumps"),
+    ("mem-merge", BOOL, "mem_merge", "Whether the host may merge identical guest pages"),
+    ("usb", BOOL, "usb", "Whether to create a USB controller"),
+    ("graphics", BOOL, "graphics", "Whether to emulate a graphics device"),
+    ("suppress-vmdesc", BOOL, "suppress_vmdesc", "Leave the VM description out of migration data"),
+    ("phandle-start", INT, "phandle_start", "First phandle the device tree generator may use"),
+)
+
+
+@register_type
+class MachineState(Object):
+    """Base of every board (abstract type ``machine``)."""
+
+    TYPE = "machine"
+    ABSTRACT = True
+
+    NAME: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+    ALIAS: ClassVar[str | None] = None
+    IS_DEFAULT: ClassVar[bool] = False
+    DEPRECATION_REASON: ClassVar[str | None] = None
+    DEFAULT_RAM_SIZE: ClassVar[int] = 128 * MiB
+    DEFAULT_RAM_ID: ClassVar[str | None] = None
+    DEFAULT_CPU_TYPE: ClassVar[str | None] = None
+    MIN_CPUS: ClassVar[int] = 1
+    MAX_CPUS: ClassVar[int] = 1
+    SMP_DIES: ClassVar[bool] = False
+    SMP_PREFER_SOCKETS: ClassVar[bool] = False
+    #: Default devices this board does not want (QEMU's ``no_serial`` … flags).
+    NO_SERIAL: ClassVar[bool] = False
+    NO_PARALLEL: ClassVar[bool] = False
+    NO_FLOPPY: ClassVar[bool] = False
+    NO_CDROM: ClassVar[bool] = False
+    HAS_DEFAULT_DISPLAY: ClassVar[bool] = False
+    #: ``(driver, property, value)`` triples applied like ``-global`` for old versions.
+    COMPAT_PROPS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    @classmethod
+    def class_init(cls) -> None:
+        for name, kind, attr, desc in _SIMPLE_PROPERTIES:
+            cls.class_property_add(
+                name, kind, _getter(attr), _setter(attr), description=desc,
+                type="string" if kind is STR else ("int" if kind is INT else None),
+            )
+        cls.class_property_add(
+            "smp", SMP_CONFIGURATION, lambda m: m.smp_config, MachineState._set_smp,
+            description="CPU topology",
+        )
+        cls.class_property_add(
+            "memory", MEMORY_SIZE_CONFIGURATION, lambda m: m.memory_config, MachineState._set_memory,
+            description="Memory size configuration",
+        )
+        cls.class_property_add(
+            "boot", BOOT_CONFIGURATION, lambda m: m.boot_config, MachineState._set_boot,
+            description="Boot configuration",
+        )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel_filename = self.initrd_filename = self.kernel_cmdline = None
+        self.dtb = self.dumpdtb = self.firmware = self.dt_compatible = None
+        self.memory_encryption: str | None = None
+        self.dump_guest_core = self.mem_merge = self.usb = self.graphics = True
+        self.usb = False
+        self.suppress_vmdesc = False
+        self.phandle_start = 0
+        self.smp_config: dict[str, int] = {}
+        self.smp = CpuTopology()
+        self.ram_size = type(self).DEFAULT_RAM_SIZE
+        self.maxram_size = self.ram_size
+        self.ram_slots = 0
+        self.memory_config: dict[str, Any] = {"size": self.ram_size}
+        self.boot_config: dict[str, Any] = {}
+        self.memory_backend: Object | None = None
+        self.cpu_type: str | None = type(self).DEFAULT_CPU_TYPE
+        self.accelerator: Object | None = None
+        self.warnings: list[str] = []
+        self.add_link(
+            "memory-backend", "memory-backend",
+            lambda: self.memory_backend, lambda v: setattr(self, "memory_backend", v),
+        )
+        for name in ("unattached", "peripheral", "peripheral-anon"):
+            child = Container()
+            self.add_child(name, child)
+            child.unref()
+
+    # -- class-level facts -------------------------------------------------
+
+    @classmethod
+    def machine_name(cls) -> str:
+        return cls.NAME or cls.TYPE.removesuffix(MACHINE_SUFFIX)
+
+    @classmethod
+    def smp_limits(cls) -> SmpLimits:
+        return SmpLimits(
+            cls.machine_name(), cls.MIN_CPUS, cls.MAX_CPUS, cls.SMP_DIES, False, cls.SMP_PREFER_SOCKETS
+        )
+
+    # -- properties --------------------------------------------------------
+
+    def _set_smp(self, config: dict[str, int]) -> None:
+        self.smp = parse_smp_config(config, self.smp_limits(), self.warnings)
+        self.smp_config = dict(config)
+
+    def _set_memory(self, config: dict[str, Any]) -> None:
+        from pyqemu.hw.core.machine_memory import apply_memory_config
+
+        apply_memory_config(self, config)
+        self.memory_config = dict(config)
+
+    def _set_boot(self, config: dict[str, Any]) -> None:
+        self.boot_config = {**self.boot_config, **config}
+
+    # -- the composition tree -------------------------------------------------
+
+    def unattached(self) -> Object:
+        return container_get(self, "unattached")
+
+    def peripheral(self, anonymous: bool = False) -> Object:
+        return container_get(self, "peripheral-anon" if anonymous else "peripheral")
+
+    # -- board init ----------------------------------------------------------
+
+    def init(self) -> None:
+        """Board init: create CPUs, RAM, buses and on-board devices. Boards override."""
+
+
+def _getter(attr: str) -> Any:
+    return lambda obj: getattr(obj, attr)
+
+
+def _setter(attr: str) -> Any:
+    return lambda obj, value: setattr(obj, attr, value)
