@@ -8,4 +8,27 @@ that the index and the registrations agree, so it cannot go stale.
 from __future__ import annotations
 
 QOM_TYPES: dict[str, str] = {
+    "accel": "accel.accel",
+    "kvm-accel": "accel.kvm.accel",
+    "qtest-accel": "accel.qtest.accel",
+    "tcg-accel": "accel.tcg.accel",
+    "chardev": "chardev.char",
+    "chardev-fd": "chardev.char_fd",
+    "chardev-file": "chardev.char_file",
+    "chardev-mux": "chardev.char_mux",
+    "chardev-null": "chardev.char_null",
+    "chardev-pipe": "chardev.char_pipe",
+    "chardev-pty": "chardev.char_pty",
+    "chardev-ringbuf": "chardev.char_ringbuf",
+    "chardev-socket": "chardev.char_socket",
+    "chardev-stdio": "chardev.char_stdio",
+    "device": "hw.core.qdev",
+    "machine": "hw.core.machine",
+    "none-machine": "hw.core.null_machine",
+    "memory-backend": "memory.backends",
+    "memory-backend-file": "memory.backends",
+    "memory-backend-memfd": "memory.backends",
+    "memory-backend-ram": "memory.backends",
+    "memory-region": "memory.region",
+    "user-creatable": "qom.object_interfaces",
 }

@@ -149,12 +149,12 @@ class SizeKind(IntKind):
         return "size"
 
     def from_str(self, text: str, name: str) -> int:
-        from pyqemu.util.cutils import parse_size_or_none
+        from pyqemu.util.cutils import parse_size
 
-        value = parse_size_or_none(text)
-        if value is None:
-            raise _value_error(name, "a size value")
-        return value
+        try:
+            return parse_size(text)
+        except ValueError as err:
+            raise _value_error(name, "a size value") from err
 
 
 class NumberKind(ValueKind):

@@ -1,8 +1,8 @@
-"""Entry point of ``pyqemu-system-x86_64`` (minimal for now).
+"""Entry point of ``pyqemu-system-x86_64`` and ``python -m pyqemu``.
 
-Lexes the command line, answers ``-h``, ``-help`` and ``-version`` in order as
-QEMU's second pass does, and turns a :class:`QemuError` into QEMU's
-``prog: location: message`` line on stderr with exit status 1.
+The one place where a start-up error becomes QEMU's
+``pyqemu-system-x86_64: LOCATION: MESSAGE`` line on stderr and exit status 1,
+and where help output is printed with exit status 0.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
-from pyqemu.system import cmdline
-from pyqemu.util.errors import QemuError
+from pyqemu.system.cmdline import PROG
+from pyqemu.util.errors import EarlyExit, QemuError
 
 
 def _print(text: str) -> None:
@@ -25,15 +25,25 @@ def _print(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator with ``argv`` (the words after the program name); the exit status."""
+    from pyqemu.system.config import HelpRequest
+    from pyqemu.system.emulator import Emulator
+
     words = sys.argv[1:] if argv is None else argv
+    vm = Emulator(words, handle_signals=True)
     try:
-        for arg in cmdline.lex_argv(words):
-            cmdline.check_target(arg)
-            text = cmdline.info_text(arg)
-            if text is not None:
-                _print(text)
-                return 0
+        return vm.run()
+    except HelpRequest as request:
+        try:
+            _print(request.text())
+        except QemuError as err:
+            print(err.cli_message(PROG), file=sys.stderr)
+            return 1
+        return 0
+    except EarlyExit as request:
+        return request.status
     except QemuError as err:
-        print(err.cli_message(cmdline.PROG), file=sys.stderr)
+        if err.desc:
+            print(err.cli_message(PROG), file=sys.stderr)
         return 1
-    return 0
+    except KeyboardInterrupt:
+        return 0

@@ -60,10 +60,15 @@ class QemuError(Exception):
         self.hint = hint
         self.location = location
         self.preface = preface
+        #: QEMU prints a file location (``x.cfg:3``) right after the program name.
+        self.location_is_file = False
 
     def cli_message(self, prog: str) -> str:
         """The text QEMU's ``error_report`` prints for this error, without newline."""
-        head = f"{prog}: {self.location}: " if self.location else f"{prog}: "
+        if self.location and self.location_is_file:
+            head = f"{prog}:{self.location}: "
+        else:
+            head = f"{prog}: {self.location}: " if self.location else f"{prog}: "
         text = head + self.desc
         if self.preface:
             text = self.preface + "\n" + text
@@ -140,8 +145,8 @@ class EarlyExit(Exception):
 
 
 @contextmanager
-def location(where: str) -> Iterator[None]:
-    """Attach ``where`` (e.g. ``-device foo``) to a QemuError raised inside.
+def location(where: str, *, is_file: bool = False) -> Iterator[None]:
+    """Attach ``where`` (``-device foo``, or ``x.cfg:3`` with ``is_file``) to a QemuError raised inside.
 
     The innermost location wins, as with QEMU's location stack.
     """
@@ -150,4 +155,5 @@ def location(where: str) -> Iterator[None]:
     except QemuError as err:
         if err.location is None:
             err.location = where
+            err.location_is_file = is_file
         raise

@@ -64,8 +64,8 @@ class KvmAccel(AccelState):
             self.close()
             cause = err.__cause__
             code = cause.errno if isinstance(cause, OSError) and cause.errno else errno.EINVAL
-            preface = err.desc if err.desc.startswith(("Could not access", "kvm version")) else None
-            raise KvmError(f"failed to initialize kvm: {os.strerror(code)}", preface=preface) from err
+            # QEMU prints the reason bare on stderr, then the accelerator's error.
+            raise KvmError(f"failed to initialize kvm: {os.strerror(code)}", preface=err.desc) from err
 
     def close(self) -> None:
         if self.vm is not None:

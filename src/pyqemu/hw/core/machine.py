@@ -116,6 +116,11 @@ class MachineState(Object):
         self.boot_config: dict[str, Any] = {}
         self.memory_backend: Object | None = None
         self.cpu_type: str | None = type(self).DEFAULT_CPU_TYPE
+        self.cpu_option: str | None = None
+        #: ``(driver, property, value)`` from compat props and ``-global``, in order.
+        self.global_props: list[tuple[str, str, str]] = []
+        #: Called once every device exists (QEMU's machine init-done notifiers).
+        self.init_done_notifiers: list[Any] = []
         self.accelerator: Object | None = None
         self.warnings: list[str] = []
         self.add_link(

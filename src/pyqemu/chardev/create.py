@@ -1,0 +1,171 @@
+"""Creating chardevs from ``-chardev`` options and from QMP's ``chardev-add``.
+
+Both paths end in one call, :func:`~pyqemu.chardev.char.chardev_new`, with
+the backend's QAPI data, as in QEMU: ``-chardev`` options are first checked
+(QemuOpts), then turned into that data by the backend's ``parse_opts``;
+``chardev-add``'s ``ChardevBackend`` is checked against the backend's
+declared members.  Errors carry QEMU's texts, in QEMU's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyqemu.chardev.char import (
+    TYPE_PREFIX,
+    Chardev,
+    ChardevContext,
+    Reporter,
+    chardev_find,
+    chardev_new,
+)
+from pyqemu.chardev.schema import (
+    COMMON_MEMBERS,
+    LegacyUnion,
+    Member,
+    check_opts,
+    check_union,
+    opt_bool,
+)
+from pyqemu.qom.object import Object, id_wellformed, object_class_by_name
+from pyqemu.util.errors import ConfigError
+
+#: The backends pyqemu provides, in ``-chardev help`` order.
+BACKENDS = ("socket", "stdio", "file", "pipe", "null", "ringbuf", "pty", "mux")
+ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
+MUX_BASE_SUFFIX = "-base"
+
+
+def backend_class(name: str) -> type[Chardev] | None:
+    """The class of backend ``name`` (``chardev-NAME``), or None if there is no such backend."""
+    cls = object_class_by_name(TYPE_PREFIX + name)
+    if cls is None or not issubclass(cls, Chardev) or cls.__dict__.get("ABSTRACT", False):
+        return None
+    return cls
+
+
+def _char_get_class(name: str) -> type[Chardev]:
+    cls = backend_class(name)
+    if cls is None:
+        raise ConfigError(f"'{name}' is not a valid char driver name")
+    return cls
+
+
+def chardev_backend_names() -> list[str]:
+    """``query-chardev-backends``: the names of the backends."""
+    return list(BACKENDS)
+
+
+def chardev_help() -> str:
+    """What ``-chardev help`` prints."""
+    return "Available chardev backend types: \n" + "".join(f"  {name}\n" for name in BACKENDS)
+
+
+def _context(
+    loop: asyncio.AbstractEventLoop,
+    root: Object,
+    reporter: Reporter | None,
+    get_fd: Callable[[str], int] | None,
+    request_quit: Callable[[], None] | None,
+    startup: bool,
+) -> ChardevContext:
+    ctx = ChardevContext(loop, root, request_quit=request_quit, startup=startup)
+    if reporter is not None:
+        ctx.reporter = reporter
+    if get_fd is not None:
+        ctx.get_fd = get_fd
+    return ctx
+
+
+def _common_from_opts(opts: Mapping[str, str]) -> dict[str, Any]:
+    common: dict[str, Any] = {"logappend": opt_bool(opts, "logappend", False)}
+    if "logfile" in opts:
+        common["logfile"] = opts["logfile"]
+    return common
+
+
+def chardev_new_from_opts(
+    backend: str | None,
+    id: str | None,
+    opts: Mapping[str, str],
+    loop: asyncio.AbstractEventLoop,
+    root: Object,
+    *,
+    reporter: Reporter | None = None,
+    get_fd: Callable[[str], int] | None = None,
+    request_quit: Callable[[], None] | None = None,
+) -> Chardev:
+    """``-chardev BACKEND,id=ID,KEY=VALUE...`` (QEMU's ``qemu_chr_new_from_opts``).
+
+    ``opts`` are the other options as strings, in command-line order; a
+    ``backend`` key among them wins over ``backend``, as QemuOpts' last value
+    does.  With ``mux=on`` the backend becomes ``ID-base`` behind a mux ``ID``,
+    which opens when the emulator calls :func:`~pyqemu.chardev.char_mux.open_muxes`.
+    """
+    if id is not None:
+        if not id_wellformed(id):
+            raise ConfigError("Parameter 'id' expects an identifier", hint=ID_HINT)
+        if chardev_find(root, id) is not None:
+            raise ConfigError(f"Duplicate ID '{id}' for chardev")
+    check_opts(opts)
+    if id is None:
+        raise ConfigError("chardev: no id specified")
+    name = opts.get("backend", backend)
+    if not name:
+        raise ConfigError(f'chardev: "{id}" missing backend')
+    cls = _char_get_class(name)
+    data = {**_common_from_opts(opts), **cls.parse_opts(opts)}
+    ctx = _context(loop, root, reporter, get_fd, request_quit, startup=True)
+    if not opt_bool(opts, "mux", False):
+        return chardev_new(id, cls.TYPE, data, ctx)
+    base_id = id + MUX_BASE_SUFFIX
+    base = chardev_new(base_id, cls.TYPE, data, ctx)
+    try:
+        return chardev_new(id, TYPE_PREFIX + "mux", {"chardev": base_id}, ctx)
+    except BaseException:
+        base.unparent()
+        raise
+
+
+def _backend_members(name: str) -> Mapping[str, Member] | None:
+    cls = backend_class(name)
+    return None if cls is None else {**COMMON_MEMBERS, **cls.MEMBERS}
+
+
+#: ``ChardevBackend``: a simple union over the backends, found on demand.
+CHARDEV_BACKEND = LegacyUnion(_backend_members)
+
+
+def chardev_new_from_qapi(
+    id: str,
+    backend: Any,
+    loop: asyncio.AbstractEventLoop,
+    root: Object,
+    *,
+    reporter: Reporter | None = None,
+    get_fd: Callable[[str], int] | None = None,
+    request_quit: Callable[[], None] | None = None,
+) -> Chardev:
+    """QMP ``chardev-add``: ``backend`` is a ``ChardevBackend`` (``{"type": ..., "data": {...}}``).
+
+    Errors of the arguments come as QEMU's input checks word them; errors of
+    opening are prefixed "Failed to add chardev 'ID': ", as in QEMU.
+    """
+    checked = check_union(backend, CHARDEV_BACKEND, "backend")
+    if chardev_find(root, id) is not None:
+        raise ConfigError(f"Chardev with id '{id}' already exists")
+    cls = _char_get_class(checked["type"])
+    try:
+        ctx = _context(loop, root, reporter, get_fd, request_quit, startup=False)
+        return chardev_new(id, cls.TYPE, checked["data"], ctx)
+    except ConfigError as err:
+        raise ConfigError(f"Failed to add chardev '{id}': {err.desc}", hint=err.hint) from err
+
+
+def chardev_return(chr: Chardev) -> dict[str, Any]:
+    """``chardev-add``'s reply: ``{}``, or ``{"pty": PATH}`` for a pty (``ChardevReturn``)."""
+    from pyqemu.chardev.char_pty import PtyChardev
+
+    return {"pty": chr.pty_name} if isinstance(chr, PtyChardev) else {}

@@ -1,0 +1,107 @@
+"""Creating a device from options: ``-device`` and QMP ``device_add`` take this one path.
+
+QEMU's ``qdev_device_add``: check the driver, find its bus, create the
+device, give it its id (``/machine/peripheral/ID``, else
+``/machine/peripheral-anon/device[N]``), apply ``-global`` and compat
+properties, then the given ones, and realize it.  If anything fails the
+device is removed again: a failed ``device_add`` changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pyqemu.hw.core.qdev import DeviceState
+from pyqemu.qom.object import id_wellformed, object_new, type_lookup
+from pyqemu.qom.object_interfaces import ID_HINT
+from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.hw.core.machine import MachineState
+
+#: Option keys that are not device properties.
+_NOT_PROPERTIES = frozenset({"driver", "id", "bus"})
+
+
+def check_device_driver(driver: Any) -> type[DeviceState]:
+    """The class ``-device driver=`` names, if a user may create it; else QEMU's error."""
+    if driver is None:
+        raise ConfigError("Parameter 'driver' is missing")
+    impl = type_lookup(str(driver))
+    if impl is None or not issubclass(impl.cls, DeviceState):
+        raise ConfigError(f"'{driver}' is not a valid device model name")
+    if impl.abstract:
+        raise ConfigError("Parameter 'driver' expects a non-abstract device type")
+    if not impl.cls.USER_CREATABLE:
+        raise ConfigError("Parameter 'driver' expects a pluggable device type")
+    return impl.cls
+
+
+def apply_global_props(machine: MachineState, device: DeviceState) -> None:
+    """Set every ``-global`` / compat property whose driver is the device's type or a parent."""
+    for driver, prop, value in machine.global_props:
+        if device.is_a(driver):
+            try:
+                device.property_parse(prop, value)
+            except ConfigError as err:
+                raise ConfigError(f"can't apply global {driver}.{prop}={value}: {err.desc}") from err
+
+
+def _set_id(machine: MachineState, device: DeviceState, device_id: str | None) -> None:
+    if device_id is None:
+        machine.peripheral(anonymous=True).add_child("device[*]", device)
+        return
+    if not id_wellformed(device_id):
+        raise ConfigError("Parameter 'id' expects an identifier", hint=ID_HINT)
+    peripheral = machine.peripheral()
+    if peripheral.child(device_id) is not None:
+        raise ConfigError(f"Duplicate device ID '{device_id}'")
+    peripheral.add_child(device_id, device)
+    device.id = device_id
+
+
+def qdev_device_add(
+    machine: MachineState, options: Mapping[str, Any], *, from_json: bool = False, hotplug: bool = False
+) -> DeviceState:
+    """Create, configure and realize one device; nothing is left behind on error."""
+    cls = check_device_driver(options.get("driver"))
+    bus = find_bus_for(machine, cls, options.get("bus"), hotplug)
+    device = object_new(cls.TYPE)
+    assert isinstance(device, DeviceState)
+    try:
+        device_id = options.get("id")
+        _set_id(machine, device, None if device_id is None else str(device_id))
+        device.hotplugged = hotplug
+        apply_global_props(machine, device)
+        for name, value in options.items():
+            if name in _NOT_PROPERTIES:
+                continue
+            if from_json:
+                device.property_set(name, value)
+            else:
+                device.property_parse(name, value)
+        if bus is not None:
+            bus.plug(device)
+        device.property_set("realized", True)
+    except BaseException:
+        device.unparent()
+        raise
+    finally:
+        device.unref()
+    return device
+
+
+def find_bus_for(machine: MachineState, cls: type[DeviceState], bus_path: Any, hotplug: bool) -> Any:
+    """The bus a new device of ``cls`` goes on (``bus=`` or the first of its type), or None."""
+    bus_type = getattr(cls, "BUS_TYPE", None)
+    if bus_type is None:
+        return None
+    from pyqemu.hw.core.bus import find_bus
+
+    bus = find_bus(machine, bus_type, None if bus_path is None else str(bus_path))
+    if bus is None:
+        raise ConfigError(f"No '{bus_type}' bus found for device '{cls.TYPE}'")
+    if hotplug and not bus.hotpluggable:
+        raise ConfigError(f"Bus '{bus.name}' does not support hotplugging")
+    return bus

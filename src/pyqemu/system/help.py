@@ -1,0 +1,146 @@
+"""Help listings, formatted as QEMU 7.2 prints them.
+
+``-M help``, ``-M TYPE,help``, ``-device help``, ``-device NAME,help``,
+``-object help``, ``-object TYPE,help``, ``-chardev help``, ``-cpu help``,
+``-trace help``.  Listing loads the modules that provide the listed types,
+and only those.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyqemu.qom.object import object_class_by_name, object_class_get_list
+from pyqemu.qom.property import NO_DEFAULT, ObjectProperty
+from pyqemu.util.errors import ConfigError
+from pyqemu.util.module import module_load_qom, module_load_qom_all
+
+_PROP_COLUMN = 24
+
+
+def property_help_line(prop: ObjectProperty) -> str:
+    """One property as ``-device NAME,help`` shows it: ``  name=<type>   - desc (default: x)``."""
+    line = f"  {prop.name}=<{prop.type}>"
+    default = prop.default
+    extra = ""
+    if default is not NO_DEFAULT:
+        shown = str(default).lower() if isinstance(default, bool) else default
+        extra = f" (default: {shown})"
+    if prop.description is None and not extra:
+        return line
+    return line.ljust(_PROP_COLUMN) + " - " + (prop.description or "") + extra
+
+
+def _properties_text(title: str, props: list[ObjectProperty]) -> str:
+    shown = sorted((p for p in props if p.set is not None or p.child is not None), key=lambda p: p.name)
+    if not shown:
+        return f"There are no options for {title.split()[0]}.\n"
+    return title + "\n" + "".join(property_help_line(p) + "\n" for p in shown)
+
+
+def _load_machine_types() -> None:
+    from pyqemu.modinfo import QOM_TYPES
+
+    for name in QOM_TYPES:
+        if name.endswith("-machine"):
+            module_load_qom(name)
+
+
+def machine_classes() -> list[Any]:
+    """Every concrete machine class, in the order ``-M help`` lists them."""
+    from pyqemu.hw.core.machine import MachineState
+
+    _load_machine_types()
+    classes = [impl.cls for impl in object_class_get_list("machine")]
+    machines = [cls for cls in classes if issubclass(cls, MachineState)]
+    return sorted(machines, key=lambda cls: cls.machine_name())
+
+
+def find_machine_class(name: str) -> Any:
+    """The machine class ``-M name`` selects (by name or alias), or None."""
+    for cls in machine_classes():
+        if name in (cls.machine_name(), cls.ALIAS):
+            return cls
+    return None
+
+
+def machine_help_text(machine_opts: dict[str, Any]) -> str:
+    """``-M help`` (every machine) or ``-M TYPE,help`` (its properties)."""
+    name = machine_opts.get("type")
+    if name and name not in ("help", "?"):
+        cls = find_machine_class(name)
+        if cls is None:
+            raise ConfigError("unsupported machine type", hint="Use -machine help to list supported machines")
+        cls = object_class_by_name(cls.TYPE)
+        assert cls is not None
+        return _properties_text(f"{cls.TYPE} options:", cls.class_properties())
+    lines = ["Supported machines are:"]
+    for cls in machine_classes():
+        if cls.ALIAS:
+            lines.append(f"{cls.ALIAS:<20} {cls.DESCRIPTION} (alias of {cls.machine_name()})")
+        suffix = " (default)" if cls.IS_DEFAULT else ""
+        suffix += " (deprecated)" if cls.DEPRECATION_REASON else ""
+        lines.append(f"{cls.machine_name():<20} {cls.DESCRIPTION}{suffix}")
+    return "\n".join(lines) + "\n"
+
+
+def object_help_text(qom_type: str | None) -> str:
+    """``-object help`` (user-creatable types) or ``-object TYPE,help`` (its properties)."""
+    if qom_type in (None, "help", "?"):
+        module_load_qom_all()
+        names = sorted(impl.name for impl in object_class_get_list("user-creatable"))
+        return "List of user creatable objects:\n" + "".join(f"  {n}\n" for n in names)
+    assert qom_type is not None
+    cls = object_class_by_name(qom_type)
+    if cls is None or not any(i.name == qom_type for i in object_class_get_list("user-creatable")):
+        raise ConfigError(f"invalid object type: {qom_type}")
+    return _properties_text(f"{qom_type} options:", cls.class_properties())
+
+
+def device_help_text(request: str) -> str:
+    """``-device help`` (devices by category) or ``-device NAME,help`` (its properties)."""
+    from pyqemu.hw.core.qdev import DeviceState
+
+    name = request.split(",", 1)[0]
+    if name not in ("help", "?"):
+        cls = object_class_by_name(name)
+        if cls is None or not issubclass(cls, DeviceState) or cls.ABSTRACT:
+            raise ConfigError(f"'{name}' is not a valid device model name")
+        return _properties_text(f"{name} options:", cls.class_properties())
+    module_load_qom_all()
+    by_category: dict[str, list[str]] = {}
+    for impl in object_class_get_list("device"):
+        cls = impl.cls
+        if not issubclass(cls, DeviceState) or not cls.USER_CREATABLE or cls.CATEGORY is None:
+            continue
+        line = f'name "{impl.name}"' + (f', bus {cls.BUS_TYPE}' if getattr(cls, "BUS_TYPE", None) else "")
+        line += f', desc "{cls.DESCRIPTION}"' if cls.DESCRIPTION else ""
+        by_category.setdefault(cls.CATEGORY, []).append(line)
+    blocks = [f"{cat}:\n" + "".join(f"{line}\n" for line in sorted(lines))
+              for cat, lines in by_category.items()]
+    return "\n".join(blocks)
+
+
+def chardev_help_text() -> str:
+    """``-chardev help``: the backend names (QEMU leaves a space after the colon)."""
+    from pyqemu.chardev.create import chardev_help
+
+    return chardev_help()
+
+
+def cpu_help_text() -> str:
+    """``-cpu help``: the x86 CPU models pyqemu has."""
+    module_load_qom_all()
+    names = sorted(
+        impl.name.removesuffix("-x86_64-cpu")
+        for impl in object_class_get_list()
+        if impl.name.endswith("-x86_64-cpu")
+    )
+    return "Available CPUs:\n" + "".join(f"x86 {n:<22}\n" for n in names)
+
+
+def trace_help_text() -> str:
+    """``-trace help``: the trace events pyqemu has."""
+    from pyqemu.util.trace import all_events
+
+    return "".join(f"{name}\n" for name in all_events())
