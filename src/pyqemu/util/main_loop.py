@@ -55,10 +55,10 @@ class Clock:
         return time.monotonic_ns() + self._offset
 
     def set_enabled(self, enabled: bool) -> None:
-        """Start or stop a virtual clock; stopped time does not count."""
+        """Start or stop a virtual clock; stopped time does not count, and its timers wait."""
         if self.kind != ClockType.VIRTUAL or enabled == self.enabled:
             return
-        if enabled:
+        if enabled and not self.manual:
             self._offset = self._frozen_at - time.monotonic_ns()
         else:
             self._frozen_at = self.now_ns()
@@ -218,7 +218,7 @@ class MainLoop:
     def step_clock(self, kind: ClockType, ns: int) -> None:
         """Advance a manual clock to ``ns``, running timers in expiry order on the way."""
         clock = self.clocks[kind]
-        while (deadline := self.next_deadline_ns(kind)) is not None and deadline <= ns:
+        while clock.enabled and (deadline := self.next_deadline_ns(kind)) is not None and deadline <= ns:
             clock.step_to(deadline)
             self.run_expired_timers()
         clock.step_to(ns)

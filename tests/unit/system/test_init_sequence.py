@@ -1,0 +1,161 @@
+"""The init sequence: step order, phases only forward, preconfig / -S stops, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyqemu.hw.core.phase import MachinePhase
+from pyqemu.system.emulator import Emulator
+from pyqemu.system.init_sequence import SEQUENCE, sequence_help_text, step_name
+from pyqemu.system.runstate import RunState
+from pyqemu.util.errors import ConfigError, PhaseError, StateError
+
+P = MachinePhase
+BASE = ["-M", "none", "-accel", "qtest", "-nodefaults"]
+
+
+def _emulator(*extra: str) -> Emulator:
+    vm = Emulator([*BASE, *extra])
+    events: list[tuple[str, object]] = []
+    vm.event_listeners.append(lambda name, data: events.append((name, data)))
+    vm.events = events  # type: ignore[attr-defined]
+    return vm
+
+
+def _close(vm: Emulator) -> None:
+    vm.cleanup.close()
+
+
+def test_stages_end_in_phases_that_never_go_back() -> None:
+    phases = [stage.phase for stage in SEQUENCE]
+    assert phases == sorted(phases)
+    assert [s.name for s in SEQUENCE] == [
+        "early option parsing", "early initialization", "command line, part one", "machine creation",
+        "accelerator creation", "late creation", "board init", "machine done", "start",
+    ]
+    assert {stage.phase for stage in SEQUENCE} == set(MachinePhase)
+
+
+def test_full_start_runs_every_step_once_in_table_order() -> None:
+    vm = _emulator("-S")
+    vm.sequence.start()
+    ran = [(rec.stage, rec.step) for rec in vm.trace.records]
+    assert ran == [(stage.name, step_name(step)) for stage in SEQUENCE for step in stage.steps]
+    assert vm.phase == P.READY and vm.runstate.state == RunState.PRELAUNCH
+    phase_events = [data for name, data in vm.events if name == "MACHINE_PHASE_CHANGE"]  # type: ignore[attr-defined]
+    assert phase_events == [{"phase": p} for p in ("machine-created", "accel-created", "initialized", "ready")]
+    _close(vm)
+
+
+def test_without_dash_s_the_vm_runs() -> None:
+    vm = _emulator()
+    vm.sequence.start()
+    assert vm.runstate.state == RunState.RUNNING
+    assert ("RESUME", None) in vm.events  # type: ignore[attr-defined]
+    _close(vm)
+
+
+def test_preconfig_stops_in_accel_created_and_steps_forward() -> None:
+    vm = _emulator("-preconfig")
+    vm.sequence.start()
+    assert vm.query_machine_phase() == P.ACCEL_CREATED
+    assert vm.machine is not None and vm.accel is not None
+    assert vm.machine.child("peripheral") is not None
+    with pytest.raises(PhaseError, match="needs phase 'initialized'"):
+        vm.require_phase(P.INITIALIZED, "device_add")
+    vm.next_machine_phase()
+    assert vm.query_machine_phase() == P.INITIALIZED
+    vm.require_phase(P.INITIALIZED, "device_add")
+    with pytest.raises(StateError, match="not ahead"):
+        vm.advance_machine_phase(P.ACCEL_CREATED)
+    vm.advance_machine_phase(P.READY)
+    assert vm.query_machine_phase() == P.READY
+    assert vm.runstate.state == RunState.RUNNING
+    with pytest.raises(StateError, match="no next phase"):
+        vm.next_machine_phase()
+    _close(vm)
+
+
+def test_exit_preconfig_finishes_start_up() -> None:
+    vm = _emulator("-preconfig", "-S")
+    vm.sequence.start()
+    vm.exit_preconfig()
+    assert vm.phase == P.READY and vm.runstate.state == RunState.PRELAUNCH
+    with pytest.raises(StateError):
+        vm.exit_preconfig()
+    _close(vm)
+
+
+def test_a_failing_step_stops_the_sequence_for_good() -> None:
+    vm = _emulator("-preconfig", "-device", "nope")
+    vm.sequence.start()
+    with pytest.raises(ConfigError, match="'nope' is not a valid device model name") as info:
+        vm.next_machine_phase()
+    assert info.value.location == "-device nope"
+    assert vm.sequence.failed == "create_cli_devices"
+    assert vm.phase == P.ACCEL_CREATED
+    with pytest.raises(StateError, match="failed at step 'create_cli_devices'"):
+        vm.next_machine_phase()
+    _close(vm)
+
+
+def test_failing_start_up_removes_the_pidfile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pidfile = tmp_path / "vm.pid"
+    vm = _emulator("-pidfile", str(pidfile), "-smp", "4")
+    with pytest.raises(ConfigError, match="Invalid SMP CPUs 4"):
+        vm.run()
+    assert not pidfile.exists()
+
+
+def test_stop_cont_and_events() -> None:
+    vm = _emulator()
+    vm.sequence.start()
+    vm.stop()
+    assert vm.runstate.state == RunState.PAUSED
+    vm.stop()
+    vm.cont()
+    assert vm.runstate.state == RunState.RUNNING
+    names = [name for name, _ in vm.events if name in ("STOP", "RESUME")]  # type: ignore[attr-defined]
+    assert names == ["RESUME", "STOP", "RESUME"]
+    _close(vm)
+
+
+def test_no_shutdown_pauses_instead_of_exiting() -> None:
+    vm = _emulator("-no-shutdown")
+    vm.sequence.start()
+    from pyqemu.system.runstate import ShutdownCause
+
+    vm._exit = vm.main_loop.loop.create_future()  # type: ignore[union-attr]
+    vm.request_shutdown(ShutdownCause.GUEST_SHUTDOWN)
+    vm.handle_requests()
+    assert vm.runstate.state == RunState.SHUTDOWN and not vm._exit.done()
+    assert ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}) in vm.events  # type: ignore[attr-defined]
+    with pytest.raises(StateError, match="Resetting the Virtual Machine is required"):
+        vm.cont()
+    vm.request_reset(ShutdownCause.HOST_QMP_SYSTEM_RESET)
+    vm.handle_requests()
+    assert vm.runstate.state == RunState.PRELAUNCH
+    assert ("RESET", {"guest": False, "reason": "host-qmp-system-reset"}) in vm.events  # type: ignore[attr-defined]
+    vm.quit()
+    vm.handle_requests()
+    assert vm._exit.done() and vm._exit.result() == 0
+    _close(vm)
+
+
+def test_no_reboot_turns_a_guest_reset_into_shutdown() -> None:
+    from pyqemu.system.runstate import ShutdownCause
+
+    vm = _emulator("-no-reboot")
+    vm.sequence.start()
+    vm._exit = vm.main_loop.loop.create_future()  # type: ignore[union-attr]
+    vm.request_reset(ShutdownCause.GUEST_RESET)
+    vm.handle_requests()
+    assert vm._exit.done()
+    assert ("SHUTDOWN", {"guest": True, "reason": "guest-reset"}) in vm.events  # type: ignore[attr-defined]
+    _close(vm)
+
+
+def test_sequence_help_lists_stages_and_steps() -> None:
+    text = sequence_help_text()
+    assert "late creation  ->  accel-created" in text
+    assert text.index("create_machine") < text.index("configure_accelerators") < text.index("run_board_init")
