@@ -15,7 +15,7 @@ BASE = ["-M", "none", "-accel", "qtest", "-nodefaults", "-display", "none"]
 
 
 def _ready(proc: subprocess.Popen[str], pidfile: str) -> None:
-    wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile) > 0 or proc.poll() is not None)
+    wait_for(lambda: (os.path.exists(pidfile) and os.path.getsize(pidfile) > 0) or proc.poll() is not None)
     assert proc.poll() is None, proc.communicate()
 
 

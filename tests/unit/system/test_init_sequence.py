@@ -14,12 +14,20 @@ P = MachinePhase
 BASE = ["-M", "none", "-accel", "qtest", "-nodefaults"]
 
 
+class Recorder:
+    """An emulator for the test, with every event it emits."""
+
+    def __init__(self, *extra: str):
+        self.vm = Emulator([*BASE, *extra])
+        self.events: list[tuple[str, object]] = []
+        self.vm.event_listeners.append(lambda name, data: self.events.append((name, data)))
+
+    def names(self, *wanted: str) -> list[str]:
+        return [name for name, _ in self.events if name in wanted]
+
+
 def _emulator(*extra: str) -> Emulator:
-    vm = Emulator([*BASE, *extra])
-    events: list[tuple[str, object]] = []
-    vm.event_listeners.append(lambda name, data: events.append((name, data)))
-    vm.events = events  # type: ignore[attr-defined]
-    return vm
+    return Recorder(*extra).vm
 
 
 def _close(vm: Emulator) -> None:
@@ -37,21 +45,24 @@ def test_stages_end_in_phases_that_never_go_back() -> None:
 
 
 def test_full_start_runs_every_step_once_in_table_order() -> None:
-    vm = _emulator("-S")
+    rec = Recorder("-S")
+    vm = rec.vm
     vm.sequence.start()
     ran = [(rec.stage, rec.step) for rec in vm.trace.records]
     assert ran == [(stage.name, step_name(step)) for stage in SEQUENCE for step in stage.steps]
     assert vm.phase == P.READY and vm.runstate.state == RunState.PRELAUNCH
-    phase_events = [data for name, data in vm.events if name == "MACHINE_PHASE_CHANGE"]  # type: ignore[attr-defined]
-    assert phase_events == [{"phase": p} for p in ("machine-created", "accel-created", "initialized", "ready")]
+    phase_events = [data for name, data in rec.events if name == "MACHINE_PHASE_CHANGE"]
+    phases = ("machine-created", "accel-created", "initialized", "ready")
+    assert phase_events == [{"phase": p} for p in phases]
     _close(vm)
 
 
 def test_without_dash_s_the_vm_runs() -> None:
-    vm = _emulator()
+    rec = Recorder()
+    vm = rec.vm
     vm.sequence.start()
     assert vm.runstate.state == RunState.RUNNING
-    assert ("RESUME", None) in vm.events  # type: ignore[attr-defined]
+    assert ("RESUME", None) in rec.events
     _close(vm)
 
 
@@ -108,20 +119,21 @@ def test_failing_start_up_removes_the_pidfile(tmp_path) -> None:  # type: ignore
 
 
 def test_stop_cont_and_events() -> None:
-    vm = _emulator()
+    rec = Recorder()
+    vm = rec.vm
     vm.sequence.start()
     vm.stop()
     assert vm.runstate.state == RunState.PAUSED
     vm.stop()
     vm.cont()
     assert vm.runstate.state == RunState.RUNNING
-    names = [name for name, _ in vm.events if name in ("STOP", "RESUME")]  # type: ignore[attr-defined]
-    assert names == ["RESUME", "STOP", "RESUME"]
+    assert rec.names("STOP", "RESUME") == ["RESUME", "STOP", "RESUME"]
     _close(vm)
 
 
 def test_no_shutdown_pauses_instead_of_exiting() -> None:
-    vm = _emulator("-no-shutdown")
+    rec = Recorder("-no-shutdown")
+    vm = rec.vm
     vm.sequence.start()
     from pyqemu.system.runstate import ShutdownCause
 
@@ -129,13 +141,13 @@ def test_no_shutdown_pauses_instead_of_exiting() -> None:
     vm.request_shutdown(ShutdownCause.GUEST_SHUTDOWN)
     vm.handle_requests()
     assert vm.runstate.state == RunState.SHUTDOWN and not vm._exit.done()
-    assert ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}) in vm.events  # type: ignore[attr-defined]
+    assert ("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}) in rec.events
     with pytest.raises(StateError, match="Resetting the Virtual Machine is required"):
         vm.cont()
     vm.request_reset(ShutdownCause.HOST_QMP_SYSTEM_RESET)
     vm.handle_requests()
     assert vm.runstate.state == RunState.PRELAUNCH
-    assert ("RESET", {"guest": False, "reason": "host-qmp-system-reset"}) in vm.events  # type: ignore[attr-defined]
+    assert ("RESET", {"guest": False, "reason": "host-qmp-system-reset"}) in rec.events
     vm.quit()
     vm.handle_requests()
     assert vm._exit.done() and vm._exit.result() == 0
@@ -145,13 +157,14 @@ def test_no_shutdown_pauses_instead_of_exiting() -> None:
 def test_no_reboot_turns_a_guest_reset_into_shutdown() -> None:
     from pyqemu.system.runstate import ShutdownCause
 
-    vm = _emulator("-no-reboot")
+    rec = Recorder("-no-reboot")
+    vm = rec.vm
     vm.sequence.start()
     vm._exit = vm.main_loop.loop.create_future()  # type: ignore[union-attr]
     vm.request_reset(ShutdownCause.GUEST_RESET)
     vm.handle_requests()
     assert vm._exit.done()
-    assert ("SHUTDOWN", {"guest": True, "reason": "guest-reset"}) in vm.events  # type: ignore[attr-defined]
+    assert ("SHUTDOWN", {"guest": True, "reason": "guest-reset"}) in rec.events
     _close(vm)
 
 
