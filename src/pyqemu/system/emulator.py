@@ -10,27 +10,29 @@ main loop, as ``main_loop_should_exit`` handles them.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pyqemu.hw.core.phase import MachinePhase, require_phase
-from pyqemu.qom.object import Container
 from pyqemu.system.cmdline import PROG
 from pyqemu.system.init_sequence import InitSequence
 from pyqemu.system.init_trace import InitTrace
 from pyqemu.system.runstate import RunState, RunStateMachine, ShutdownCause
 from pyqemu.util.errors import StateError
-from pyqemu.util.main_loop import ClockType, MainLoop
 from pyqemu.util.trace import Tracer
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pyqemu.accel.accel import AccelState
     from pyqemu.hw.core.machine import MachineState
+    from pyqemu.qom.object import Object
     from pyqemu.system.config import Config
     from pyqemu.system.rtc_config import RtcConfig
+    from pyqemu.util.main_loop import MainLoop
 
 EventListener = Callable[[str, dict[str, Any] | None], None]
 
@@ -42,7 +44,6 @@ class Emulator:
         self.argv = argv
         self.stderr = stderr or sys.stderr
         self.handle_signals = handle_signals
-        self.root = Container()
         self.config: Config | None = None
         self.machine_class: type[MachineState] | None = None
         self.machine: MachineState | None = None
@@ -71,6 +72,13 @@ class Emulator:
         self._killed_by: tuple[int, int] | None = None
         self.shutdown_action_pause = False
         self.reboot_action_shutdown = False
+
+    @cached_property
+    def root(self) -> Object:
+        """The root of the QOM composition tree (made on first use: ``-version`` needs none)."""
+        from pyqemu.qom.object import Container
+
+        return Container()
 
     # -- diagnostics ---------------------------------------------------------
 
@@ -121,6 +129,8 @@ class Emulator:
     # -- run control (QEMU's vm_start / vm_stop / qemu_system_*) -------------------
 
     def _set_vm_running(self, running: bool) -> None:
+        from pyqemu.util.main_loop import ClockType
+
         if self.main_loop is not None:
             self.main_loop.clock(ClockType.VIRTUAL).set_enabled(running)
             self.main_loop.rearm()

@@ -1,0 +1,53 @@
+"""Devices over QMP (QEMU's qdev.json): list properties, device_add, device_del."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyqemu.hw.core.phase import MachinePhase
+from pyqemu.monitor.commands.qom import properties_of_type
+from pyqemu.monitor.dispatch import CommandContext
+from pyqemu.qapi.schema import SCHEMA
+from pyqemu.qom.object import type_lookup
+from pyqemu.util.errors import ConfigError, NotFoundError
+
+SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
+
+#: Properties every device has, which ``device-list-properties`` leaves out as QEMU does.
+_COMMON = frozenset({"type", "realized", "hotpluggable", "hotplugged", "parent_bus"})
+
+
+@SCHEMA.command("device-list-properties", arguments={"typename": "str"}, returns=["ObjectPropertyInfo"],
+                allow_init_config=True)
+def device_list_properties(ctx: CommandContext, typename: str) -> list[dict[str, Any]]:
+    from pyqemu.hw.core.qdev import DeviceState
+
+    impl = type_lookup(typename)
+    if impl is None:
+        raise NotFoundError(f"Device '{typename}' not found")
+    if not issubclass(impl.cls, DeviceState) or impl.abstract:
+        raise ConfigError("Parameter 'typename' expects non-abstract device type")
+    return [p.describe() for p in properties_of_type(typename, _COMMON) if p.child is None]
+
+
+@SCHEMA.command("device_add", arguments={"driver": "str", "*bus": "str", "*id": "str"},
+                raw_arguments=True, allow_init_config=True)
+def device_add(ctx: CommandContext, **arguments: Any) -> None:
+    """Cold-plug in phase ``initialized``, hot-plug once the machine is ready."""
+    from pyqemu.hw.core.qdev_monitor import qdev_device_add
+
+    assert ctx.vm.machine is not None
+    hotplug = ctx.vm.phase == MachinePhase.READY
+    qdev_device_add(ctx.vm.machine, arguments, from_json=True, hotplug=hotplug)
+
+
+@SCHEMA.command("device_del", arguments={"id": "str"}, allow_init_config=True)
+def device_del(ctx: CommandContext, id: str) -> None:
+    """Unplug a device; DEVICE_DELETED follows once it is gone."""
+    from pyqemu.hw.core.hotplug import find_device, qdev_unplug
+
+    assert ctx.vm.machine is not None
+    device = find_device(ctx.vm.machine, id)
+    qdev_unplug(device, lambda dev: ctx.vm.emit_event(
+        "DEVICE_DELETED", {**({"device": dev.id} if dev.id else {}), "path": dev.canonical_path()}
+    ))
