@@ -64,7 +64,8 @@ def greeting_once(command: list[str]) -> float | None:
         path = os.path.join(tmp, "qmp.sock")
         start = time.perf_counter()
         proc = subprocess.Popen([*command, *BASE, "-qmp", f"unix:{path},server=on,wait=off"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         try:
             while time.perf_counter() - start < 20:
                 if proc.poll() is not None:
@@ -95,7 +96,7 @@ def main() -> None:
         print(f"  {name:26} {share:8.2f} ms  {100 * share / total:5.1f} %")
 
     print(f"\nexec to QMP greeting, -M none -S, median of {runs} (ms):")
-    ours = [g for g in (greeting_once(PYQEMU + ["-accel", "qtest"]) for _ in range(runs)) if g]
+    ours = [g for g in (greeting_once([*PYQEMU, "-accel", "qtest"]) for _ in range(runs)) if g]
     mine = statistics.median(ours) if ours else None
     print(f"  pyqemu  {mine:8.1f}" if mine else "  pyqemu  no greeting")
     if QEMU:

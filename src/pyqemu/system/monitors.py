@@ -34,7 +34,7 @@ def create_cli_monitors(vm: Emulator) -> None:
 
     assert vm.config is not None
     for item in vm.config.monitors:
-        mode, pretty, spec = item.value
+        _mode, pretty, spec = item.value
         if spec == "none":
             continue
         with location(item.location):
@@ -48,7 +48,8 @@ def create_cli_monitors(vm: Emulator) -> None:
     for opts in vm.config.opts.all("mon"):
         with location(opts.location or ""):
             if (opts.get("mode") or "readline") != "control":
-                raise OptionError("the human monitor (HMP) is not implemented in pyqemu yet; use mode=control")
+                raise OptionError("the human monitor (HMP) is not implemented in pyqemu yet; "
+                                  "use mode=control")
             chardev_id = opts.get("chardev")
             if chardev_id is None:
                 raise ConfigError("Parameter 'chardev' is missing")
