@@ -20,7 +20,7 @@ Keys are encoded as QEMU stores them: UTF-8, with U+0000 as ``C0 80``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 QDICT_BUCKET_MAX = 512
 _U32 = 0xFFFFFFFF
@@ -127,9 +127,9 @@ class GHashTableOrder:
         self._nnodes -= 1
         self._maybe_resize()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         """Keys in ``GHashTableIter`` order."""
-        return (k for h, k in zip(self._hashes, self._keys, strict=True) if h >= 2)
+        return (k for h, k in zip(self._hashes, self._keys, strict=True) if h >= 2 and k is not None)
 
     def _maybe_resize(self) -> None:
         size, occupied = self._size, self._noccupied

@@ -24,8 +24,8 @@ before negotiation, any CommandNotFound becomes
 
 Without the ``oob`` capability, ``exec-oob`` is just an unexpected member.
 The dispatcher in :mod:`pyqemu.monitor` runs, after :func:`resolve_command`,
-the phase check, then :func:`pyqemu.qapi.schema.check_arguments`, then the
-handler.
+the phase check, then :func:`pyqemu.qapi.input_visitor.check_arguments`, then
+the handler.
 """
 
 from __future__ import annotations

@@ -262,6 +262,11 @@ class Emulator:
         """
         with self.cleanup:
             assert self.main_loop is None
+            if self.handle_signals:
+                # Held pending until the signal thread (started with the main loop) takes them.
+                from pyqemu.system.os_posix import block_termination_signals
+
+                block_termination_signals()
             self.sequence.start()
             assert self.main_loop is not None
             loop = self.main_loop

@@ -56,12 +56,22 @@ def machine_classes() -> list[Any]:
     return sorted(machines, key=lambda cls: cls.machine_name())
 
 
-def find_machine_class(name: str) -> Any:
-    """The machine class ``-M name`` selects (by name or alias), or None."""
-    for cls in machine_classes():
-        if name in (cls.machine_name(), cls.ALIAS):
-            return cls
-    return None
+def find_machine_class(name: str | None) -> Any:
+    """The machine class ``-M name`` selects (by name or alias; None: the default), or None.
+
+    Only the module providing that machine is loaded (through the module index).
+    """
+    from pyqemu.hw.core.machine import MACHINE_SUFFIX, MachineState
+    from pyqemu.modinfo import DEFAULT_MACHINE, MACHINE_ALIASES
+
+    if name is None:
+        name = DEFAULT_MACHINE
+        if name is None:
+            return None
+    cls = object_class_by_name(MACHINE_ALIASES.get(name, name + MACHINE_SUFFIX))
+    if cls is None or not issubclass(cls, MachineState) or cls.__dict__.get("ABSTRACT", False):
+        return None
+    return cls
 
 
 def machine_help_text(machine_opts: dict[str, Any]) -> str:

@@ -43,24 +43,33 @@ def parse_command_line(vm: Emulator) -> None:
     vm.config = process_options(lex_argv(vm.argv))
 
 
+#: The site configuration file read unless ``-no-user-config`` (QEMU reads its own).
+DEFAULT_CONFIG_FILE = "/etc/pyqemu/qemu.conf"
+
+
 def read_default_config(vm: Emulator) -> None:
     """Read the site configuration file, unless ``-no-user-config``."""
-    from pyqemu.system.readconfig_apply import read_default_config_file
+    import os
 
-    if _config(vm).user_config:
-        read_default_config_file(_config(vm))
+    if _config(vm).user_config and os.path.exists(DEFAULT_CONFIG_FILE):
+        from pyqemu.system.readconfig_apply import read_config_file
+
+        read_config_file(_config(vm), DEFAULT_CONFIG_FILE)
 
 
 def process_help_options(vm: Emulator) -> None:
     """``-device help`` and ``-cpu help`` are answered once every option is read."""
-    from pyqemu.system.config import HelpRequest
-    from pyqemu.system.help import cpu_help_text, device_help_text
-
     config = _config(vm)
     if config.cpu_option in ("help", "?"):
+        from pyqemu.system.config import HelpRequest
+        from pyqemu.system.help import cpu_help_text
+
         raise HelpRequest(cpu_help_text)
     for item in config.devices:
         if isinstance(item.value, str):
+            from pyqemu.system.config import HelpRequest
+            from pyqemu.system.help import device_help_text
+
             with location(item.location):
                 text = device_help_text(item.value)
             raise HelpRequest(lambda: text)  # noqa: B023 - raised at once
@@ -105,19 +114,19 @@ def configure_tracing(vm: Emulator) -> None:
 
 def daemonize(vm: Emulator) -> None:
     """``-daemonize``: fork; the parent waits for the child to report success."""
-    from pyqemu.system.os_posix import daemon_ready, daemonize
-
     if _config(vm).daemonize:
+        from pyqemu.system.os_posix import daemon_ready, daemonize
+
         report_fd = daemonize()
         vm.sequence.at_ready(lambda: daemon_ready(report_fd))
 
 
 def write_pidfile(vm: Emulator) -> None:
     """``-pidfile``: write and lock it; removed at exit."""
-    from pyqemu.system.os_posix import PidFile
-
     path = _config(vm).pidfile
     if path:
+        from pyqemu.system.os_posix import PidFile
+
         pidfile = PidFile(path)
         vm.cleanup.callback(pidfile.remove)
 
@@ -166,20 +175,15 @@ def configure_rtc(vm: Emulator) -> None:
 
 def select_machine_class(vm: Emulator) -> None:
     """``-machine type=``, or the default board: decides the machine class."""
-    from pyqemu.system.help import find_machine_class, machine_classes
+    from pyqemu.system.help import find_machine_class
 
-    config = _config(vm)
-    name = config.machine.get("type")
-    if name is None:
-        default = next((cls for cls in machine_classes() if cls.IS_DEFAULT), None)
-        if default is None:
-            raise ConfigError(
-                "No machine specified, and there is no default",
-                hint="Use -machine help to list supported machines",
-            )
-        vm.machine_class = default
-        return
-    cls = find_machine_class(str(name))
+    name = _config(vm).machine.get("type")
+    cls = find_machine_class(None if name is None else str(name))
+    if cls is None and name is None:
+        raise ConfigError(
+            "No machine specified, and there is no default",
+            hint="Use -machine help to list supported machines",
+        )
     if cls is None:
         raise ConfigError("unsupported machine type", hint="Use -machine help to list supported machines")
     vm.machine_class = cls
@@ -199,16 +203,18 @@ def add_default_devices(vm: Emulator) -> None:
 
 def create_early_objects(vm: Emulator) -> None:
     """``-object`` for every type that does not need the accelerator."""
-    from pyqemu.system.objects import create_objects
+    if _config(vm).objects:
+        from pyqemu.system.objects import create_objects
 
-    create_objects(vm, early=True)
+        create_objects(vm, early=True)
 
 
 def create_chardevs(vm: Emulator) -> None:
     """``-chardev``: the character backends monitors and serial ports will use."""
-    from pyqemu.system.chardevs import create_cli_chardevs
+    if _config(vm).opts.all("chardev"):
+        from pyqemu.system.chardevs import create_cli_chardevs
 
-    create_cli_chardevs(vm)
+        create_cli_chardevs(vm)
 
 
 def init_displays(vm: Emulator) -> None:
@@ -329,23 +335,28 @@ def configure_boot_order(vm: Emulator) -> None:
 
 def create_late_objects(vm: Emulator) -> None:
     """``-object`` for types that need the accelerator (memory backends …)."""
-    from pyqemu.system.objects import create_objects
+    if _config(vm).objects:
+        from pyqemu.system.objects import create_objects
 
-    create_objects(vm, early=False)
+        create_objects(vm, early=False)
 
 
 def create_monitors(vm: Emulator) -> None:
     """``-qmp``, ``-mon`` and the default monitor: QMP servers on their chardevs."""
-    from pyqemu.system.monitors import create_cli_monitors
+    config = _config(vm)
+    if config.monitors or config.opts.all("mon"):
+        from pyqemu.system.monitors import create_cli_monitors
 
-    create_cli_monitors(vm)
+        create_cli_monitors(vm)
 
 
 def create_serial_backends(vm: Emulator) -> None:
     """``-serial``, ``-parallel``, ``-debugcon``: their chardevs, for the board to use."""
-    from pyqemu.system.chardevs import create_port_chardevs
+    config = _config(vm)
+    if config.serials or config.parallels or config.debugcons:
+        from pyqemu.system.chardevs import create_port_chardevs
 
-    create_port_chardevs(vm)
+        create_port_chardevs(vm)
 
 
 def resolve_machine_memdev(vm: Emulator) -> None:
@@ -382,9 +393,10 @@ def run_board_init(vm: Emulator) -> None:
 
 def create_cli_devices(vm: Emulator) -> None:
     """Every ``-device``, cold-plugged, in command-line order."""
-    from pyqemu.system.devices import create_cli_devices
+    if _config(vm).devices:
+        from pyqemu.system.devices import create_cli_devices
 
-    create_cli_devices(vm)
+        create_cli_devices(vm)
 
 
 # -- Machine done (phase ready) -------------------------------------------------------

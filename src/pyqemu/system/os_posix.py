@@ -88,6 +88,11 @@ def process_name(pid: int) -> str | None:
         return None
 
 
+def block_termination_signals() -> None:
+    """Block SIGINT, SIGTERM and SIGHUP in this thread and every thread started after."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATION_SIGNALS)
+
+
 def start_signal_thread(on_signal: Callable[[int, int], None]) -> None:
     """Route SIGINT, SIGTERM and SIGHUP, with the sender's pid, to ``on_signal(signo, pid)``.
 
@@ -95,7 +100,7 @@ def start_signal_thread(on_signal: Callable[[int, int], None]) -> None:
     which is how the sender's pid is known (Python's handlers do not get it).
     Call before any other thread is started, so that they inherit the mask.
     """
-    signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATION_SIGNALS)
+    block_termination_signals()
 
     def wait_forever() -> None:
         while True:

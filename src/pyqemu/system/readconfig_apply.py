@@ -9,7 +9,6 @@ Errors name ``FILE:LINE`` as QEMU does.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from pyqemu.util.errors import ConfigError, location
@@ -20,7 +19,6 @@ from pyqemu.util.readconfig import read_config_file as read_sections
 if TYPE_CHECKING:
     from pyqemu.system.config import Config
 
-DEFAULT_CONFIG_FILE = "/etc/pyqemu/qemu.conf"
 
 
 
@@ -51,9 +49,3 @@ def read_config_file(config: Config, path: str) -> None:
             continue
         with location(where, is_file=True):
             _apply_section(config, section)
-
-
-def read_default_config_file(config: Config) -> None:
-    """The site configuration file, if there is one (``-no-user-config`` skips it)."""
-    if os.path.exists(DEFAULT_CONFIG_FILE):
-        read_config_file(config, DEFAULT_CONFIG_FILE)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.qemuopts import Opts
@@ -33,6 +31,9 @@ def _parse_base(base: str) -> tuple[bool, int]:
         return True, 0
     if base == "localtime":
         return False, 0
+    import calendar
+    from datetime import datetime
+
     for fmt in _DATE_FORMATS:
         try:
             start = datetime.strptime(base, fmt)
