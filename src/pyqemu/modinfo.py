@@ -22,9 +22,17 @@ QOM_TYPES: dict[str, str] = {
     "chardev-ringbuf": "chardev.char_ringbuf",
     "chardev-socket": "chardev.char_socket",
     "chardev-stdio": "chardev.char_stdio",
+    "bus": "hw.core.bus",
+    "hotplug-handler": "hw.core.hotplug",
+    "irq": "hw.core.irq",
     "device": "hw.core.qdev",
     "machine": "hw.core.machine",
     "none-machine": "hw.core.null_machine",
+    "System": "hw.core.sysbus",
+    "sys-bus-device": "hw.core.sysbus",
+    "ISA": "hw.isa.isa_bus",
+    "isa-device": "hw.isa.isa_bus",
+    "isabus-bridge": "hw.isa.isa_bus",
     "memory-backend": "memory.backends",
     "memory-backend-file": "memory.backends",
     "memory-backend-memfd": "memory.backends",
@@ -32,3 +40,10 @@ QOM_TYPES: dict[str, str] = {
     "memory-region": "memory.region",
     "user-creatable": "qom.object_interfaces",
 }
+
+#: ``-M`` aliases and the machine used without ``-M``, so that choosing a
+#: machine loads only the module that provides it.  Checked against the
+#: machine classes' ``ALIAS`` / ``IS_DEFAULT`` by the same test.
+MACHINE_ALIASES: dict[str, str] = {
+}
+DEFAULT_MACHINE: str | None = None
