@@ -32,7 +32,8 @@ def greeting(vm: Emulator) -> dict[str, Any]:
     from pyqemu import QEMU_VERSION, __version__
 
     major, minor, micro = QEMU_VERSION
-    version = {"qemu": {"micro": micro, "minor": minor, "major": major}, "package": f" (pyqemu {__version__})"}
+    qemu = {"micro": micro, "minor": minor, "major": major}
+    version = {"qemu": qemu, "package": f" (pyqemu {__version__})"}
     return {"QMP": {"version": version, "capabilities": ["oob"]}}
 
 

@@ -37,7 +37,9 @@ def test_info_identity(vm: Emulator) -> None:
 def test_info_qom_tree_is_sorted_and_indented(vm: Emulator) -> None:
     lines = run_hmp(vm, "info qom-tree").splitlines()
     assert lines[0] == "/machine (none-machine)"
-    assert lines[1:4] == ["  /peripheral (container)", "  /peripheral-anon (container)", "  /unattached (container)"]
+    assert lines[1:4] == [
+        "  /peripheral (container)", "  /peripheral-anon (container)", "  /unattached (container)",
+    ]
 
 
 def test_unknown_commands(vm: Emulator) -> None:
