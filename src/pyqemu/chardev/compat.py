@@ -15,6 +15,7 @@ import re
 
 from pyqemu.chardev.schema import check_opts
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.qemuopts import OptsList, OptsStore
 
 Spec = tuple[str, dict[str, str]]
 
@@ -30,47 +31,14 @@ _VC_PIXELS = re.compile(r"([0-9]{1,7})x([0-9]{1,7})")
 _VC_CHARS = re.compile(r"([0-9]{1,7})Cx([0-9]{1,7})C")
 
 
-def _read_value(text: str, pos: int) -> tuple[str, int]:
-    """A QemuOpts value from ``pos``: up to a lone comma, ``,,`` standing for a comma."""
-    value = []
-    while pos < len(text):
-        if text[pos] == ",":
-            if text[pos + 1:pos + 2] != ",":
-                break
-            pos += 1
-        value.append(text[pos])
-        pos += 1
-    return "".join(value), pos
-
-
 def parse_opts_text(text: str, implied: str | None = None) -> dict[str, str]:
-    """Parse ``key=value,flag,nokey`` as QemuOpts does (``qemu_opts_do_parse``), quietly.
+    """Parse ``key=value,flag,nokey`` as QemuOpts does, quietly (no deprecation warnings).
 
     ``implied`` names the first item if it has no ``=`` (``unix:PATH,...``).
     """
-    opts: dict[str, str] = {}
-    pos = 0
-    while pos < len(text):
-        name_end = len(text)
-        for sep in "=,":
-            found = text.find(sep, pos)
-            if found >= 0:
-                name_end = min(name_end, found)
-        if name_end < len(text) and text[name_end] == "=":
-            name = text[pos:name_end]
-            value, pos = _read_value(text, name_end + 1)
-        elif implied is not None and pos == 0:
-            name = implied
-            value, pos = _read_value(text, pos)
-        else:
-            name, pos = text[pos:name_end], name_end
-            value = "on"
-            if name.startswith("no"):
-                name, value = name[2:], "off"
-        opts.pop(name, None)  # the last value counts
-        opts[name] = value
-        pos += 1  # the comma
-    return opts
+    group = OptsList("chardev-compat", implied_key=implied)
+    opts = OptsStore([group]).parse(group.name, text, warnings=[]).opts
+    return {} if opts is None else {name: value for name, value in opts.items()}
 
 
 def _host_port(text: str, both: re.Pattern[str], port_only: re.Pattern[str]) -> tuple[str, str, int] | None:

@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyqemu.qom.property import BOOL, INT, STR, UINT16, ValueKind, parse_int_text
+from pyqemu.qom.property import BOOL, INT, STR, UINT16, ValueKind
+from pyqemu.util.cutils import parse_size, parse_uint
 from pyqemu.util.errors import ConfigError
 
 # -- QAPI data -------------------------------------------------------------
@@ -151,26 +151,20 @@ SIZE_HINT = (
     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
     "and exabytes, respectively."
 )
-_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([bBkKmMgGtTpPeE]?)\Z")
-_SIZE_SHIFT = {"": 0, "b": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
-_U64_LIMIT = 1 << 64
 
 
 def _parse_number(text: str) -> int | None:
-    value = parse_int_text(text)
-    if value is None or not -_U64_LIMIT < value < _U64_LIMIT:
+    try:
+        return parse_uint(text)
+    except ValueError:
         return None
-    return value % _U64_LIMIT
 
 
 def _parse_size(text: str) -> int | None:
-    """QEMU's ``qemu_strtosz``: a decimal, maybe with a fraction, and a unit suffix."""
-    match = _SIZE_RE.match(text)
-    if match is None:
+    try:
+        return parse_size(text)
+    except ValueError:
         return None
-    number, suffix = match.groups()
-    value = int(float(number) * (1 << _SIZE_SHIFT[suffix.lower()]))
-    return value if value < _U64_LIMIT else None
 
 
 def _check_one(name: str, kind: str, text: str) -> None:
