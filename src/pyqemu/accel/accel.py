@@ -14,6 +14,7 @@ from pyqemu.qom.object import Object, object_class_get_list, register_type, type
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
+    from pyqemu.util.main_loop import MainLoop
 
 ACCEL_SUFFIX = "-accel"
 
@@ -33,6 +34,9 @@ class AccelState(Object):
 
     def init_machine(self, machine: MachineState) -> None:
         """Attach to ``machine``; raise to refuse. Subclasses override."""
+
+    def init_clocks(self, main_loop: MainLoop) -> None:
+        """Adjust the emulator's clocks for this accelerator (qtest makes virtual time manual)."""
 
     def setup_post(self, machine: MachineState) -> None:
         """Last step once the machine is ready (QEMU's ``accel_setup_post``)."""

@@ -73,8 +73,9 @@ def configure_accelerators(vm: Emulator) -> None:
         if last_error is not None:
             vm.stderr.write(last_error.cli_message(PROG) + "\n")
             vm.report(f"falling back to {accel.DISPLAY_NAME}")
-        assert vm.machine is not None
+        assert vm.machine is not None and vm.main_loop is not None
         vm.accel = vm.machine.accelerator = accel
         vm.cleanup.callback(accel.close)
+        accel.init_clocks(vm.main_loop)
         return
     raise last_error or ConfigError("no accelerator found")

@@ -59,6 +59,8 @@ class Emulator:
         #: Teardown of everything start-up set up, in reverse order.
         self.cleanup = ExitStack()
         self.monitors: list[Any] = []
+        #: The qtest protocol server (``-qtest``), if any.
+        self.qtest: Any = None
         #: Backends of ``-serial`` / ``-parallel`` / ``-debugcon`` by kind, None for ``none``.
         self.port_chardevs: dict[str, list[Any]] = {}
         self.chardev_cleanup_registered = False
@@ -218,8 +220,8 @@ class Emulator:
     def _report_kill(self) -> None:
         from pyqemu.system.os_posix import process_name
 
-        if self._killed_by is None:
-            return
+        if self._killed_by is None or (self.qtest is not None and self.qtest.driving):
+            return  # QEMU says nothing when the qtest client ends it
         signo, pid = self._killed_by
         if pid:
             self.report(

@@ -221,14 +221,6 @@ def init_displays(vm: Emulator) -> None:
     """``-display none`` is the only display: nothing to create."""
 
 
-def init_qtest_server(vm: Emulator) -> None:
-    """``-qtest CHARDEV``: the qtest protocol server, for tests driving the machine."""
-    if _config(vm).qtest_chardev is not None:
-        from pyqemu.accel.qtest.server import qtest_server_init
-
-        qtest_server_init(vm)
-
-
 # -- Machine creation (phase machine-created) ---------------------------------------
 
 
@@ -331,6 +323,14 @@ def configure_boot_order(vm: Emulator) -> None:
     opts = config.opts.find("boot-opts")
     if opts is not None and vm.machine is not None:
         vm.machine.property_parse("boot", dict(opts.items()))
+
+
+def init_qtest_server(vm: Emulator) -> None:
+    """``-qtest CHARDEV``: the qtest protocol server at ``/machine/qtest``, for tests driving the machine."""
+    if _config(vm).qtest_chardev is not None:
+        from pyqemu.accel.qtest.server import qtest_server_init
+
+        vm.qtest = qtest_server_init(vm)
 
 
 def create_late_objects(vm: Emulator) -> None:
@@ -473,7 +473,7 @@ SEQUENCE: tuple[Stage, ...] = (
     )),
     Stage("command line, part one", P.NO_MACHINE, (
         register_global_properties, configure_rtc, select_machine_class, set_compat_props,
-        add_default_devices, create_early_objects, create_chardevs, init_displays, init_qtest_server,
+        add_default_devices, create_early_objects, create_chardevs, init_displays,
     )),
     Stage("machine creation", P.MACHINE_CREATED, (
         set_memory_options, set_smp_options, create_machine, apply_machine_properties,
@@ -482,7 +482,7 @@ SEQUENCE: tuple[Stage, ...] = (
         configure_accelerators, warn_deprecated_machine, check_boot_files, init_migration_state,
     )),
     Stage("late creation", P.ACCEL_CREATED, (
-        configure_boot_order, create_late_objects, create_monitors, create_serial_backends,
+        configure_boot_order, init_qtest_server, create_late_objects, create_monitors, create_serial_backends,
         resolve_machine_memdev, set_cpu_type,
     )),
     Stage("board init", P.INITIALIZED, (

@@ -70,6 +70,10 @@ def qdev_device_add(
     device = object_new(cls.TYPE)
     assert isinstance(device, DeviceState)
     try:
+        if hotplug:
+            check_hotplug_allowed(machine, device, bus)
+        if bus is not None:
+            bus.plug(device)
         device_id = options.get("id")
         _set_id(machine, device, None if device_id is None else str(device_id))
         device.hotplugged = hotplug
@@ -81,8 +85,6 @@ def qdev_device_add(
                 device.property_set(name, value)
             else:
                 device.property_parse(name, value)
-        if bus is not None:
-            bus.plug(device)
         device.property_set("realized", True)
     except BaseException:
         device.unparent()
@@ -93,15 +95,36 @@ def qdev_device_add(
 
 
 def find_bus_for(machine: MachineState, cls: type[DeviceState], bus_path: Any, hotplug: bool) -> Any:
-    """The bus a new device of ``cls`` goes on (``bus=`` or the first of its type), or None."""
-    bus_type = getattr(cls, "BUS_TYPE", None)
-    if bus_type is None:
-        return None
+    """The bus a new device of ``cls`` goes on (``bus=`` or the first free one of its type), or None.
+
+    QEMU's checks in its order: the path resolves, the bus is of the type the
+    device needs, there is such a bus with room, and it takes hot-plugged devices.
+    """
     from pyqemu.hw.core.bus import find_bus
 
-    bus = find_bus(machine, bus_type, None if bus_path is None else str(bus_path))
-    if bus is None:
-        raise ConfigError(f"No '{bus_type}' bus found for device '{cls.TYPE}'")
+    bus_type = cls.BUS_TYPE
+    if bus_path is not None:
+        bus = find_bus(machine, bus_type, str(bus_path))
+        assert bus is not None
+        if bus_type is None or not bus.is_a(bus_type):
+            raise ConfigError(f"Device '{cls.TYPE}' can't go on {bus.typename} bus")
+    elif bus_type is not None:
+        bus = find_bus(machine, bus_type, None)
+        if bus is None:
+            raise ConfigError(f"No '{bus_type}' bus found for device '{cls.TYPE}'")
+    else:
+        return None
     if hotplug and not bus.hotpluggable:
         raise ConfigError(f"Bus '{bus.name}' does not support hotplugging")
     return bus
+
+
+def check_hotplug_allowed(machine: MachineState, device: DeviceState, bus: Any) -> None:
+    """Whether the machine takes ``device`` at run time (QEMU's ``qdev_hotplug_allowed``)."""
+    from pyqemu.hw.core.hotplug import qdev_get_machine_hotplug_handler
+
+    allowed = getattr(machine, "hotplug_allowed", None)
+    if allowed is not None:
+        allowed(device)
+    if bus is None and qdev_get_machine_hotplug_handler(device) is None:
+        raise ConfigError(f"Device '{device.typename}' can not be hotplugged on this machine")

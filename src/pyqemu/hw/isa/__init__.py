@@ -1,0 +1,1 @@
+"""The ISA bus and its bridges: the bus legacy PC devices (UART, RTC, i8042) plug into."""
