@@ -23,8 +23,8 @@ def test_every_indexed_type_is_registered_by_its_module() -> None:
 
 def test_every_registered_type_is_indexed() -> None:
     module_load_qom_all()
-    missing = {impl.name for impl in qom.all_types()} - set(modinfo.QOM_TYPES) - ALWAYS_LOADED
-    assert {name for name in missing if not name.startswith("test-")} == set()
+    ours = {impl.name for impl in qom.all_types() if impl.cls.__module__.startswith("pyqemu.")}
+    assert ours - set(modinfo.QOM_TYPES) - ALWAYS_LOADED == set()
 
 
 def test_machine_aliases_and_default_match_the_classes() -> None:
@@ -49,6 +49,4 @@ def test_machine_none_start_imports_no_device() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(out.split())
-    assert loaded <= {"pyqemu.hw", "pyqemu.hw.core", "pyqemu.hw.core.machine", "pyqemu.hw.core.machine_smp",
-                      "pyqemu.hw.core.null_machine", "pyqemu.hw.core.phase", "pyqemu.hw.core.qdev",
-                      "pyqemu.hw.core.reset", "pyqemu.hw.core.machine_memory"}, loaded
+    assert {m for m in loaded if not m.startswith("pyqemu.hw.core")} <= {"pyqemu.hw"}, loaded

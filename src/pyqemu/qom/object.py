@@ -428,6 +428,24 @@ def object_new(typename: str) -> Object:
     return impl.cls()
 
 
+def type_properties(typename: str, skip: frozenset[str] = frozenset()) -> list[ObjectProperty]:
+    """Properties of a type as ``qom-list-properties`` and ``-device X,help`` list them.
+
+    For a concrete type an instance is made and dropped, so instance
+    properties show too, as QEMU does; an abstract type shows its class ones.
+    """
+    impl = type_lookup(typename)
+    assert impl is not None and issubclass(impl.cls, Object)
+    type_initialize(impl)
+    if impl.abstract:
+        props = impl.cls.class_properties()
+    else:
+        obj = object_new(typename)
+        props = list(obj.iter_properties())
+        obj.unref()
+    return [p for p in props if p.name not in skip]
+
+
 @register_type
 class Container(Object):
     """A plain node of the composition tree: ``/machine/peripheral``, ``/objects`` …"""

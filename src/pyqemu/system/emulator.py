@@ -197,6 +197,20 @@ class Emulator:
         self._powerdown_request = True
         self._notify()
 
+    # -- the machine's host interface (hw.core.machine.MachineHost) ------------------
+
+    def guest_reset(self) -> None:
+        self.request_reset(ShutdownCause.GUEST_RESET)
+
+    def guest_exit(self, status: int) -> None:
+        """End with ``status`` as soon as the main loop sees it (QEMU's ``exit()`` from a device)."""
+        self.exit_status = status
+        if self.main_loop is not None:
+            self.main_loop.call_soon_threadsafe(lambda: self._finish(status))
+
+    def wakeup(self, reason: str) -> None:
+        """Leave ``suspended`` (there is no suspend yet, so nothing to wake)."""
+
     def quit(self) -> None:
         """QMP ``quit``: shut down even with ``-no-shutdown``."""
         self.shutdown_action_pause = False

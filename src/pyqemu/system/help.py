@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyqemu.qom.object import object_class_by_name, object_class_get_list
+from pyqemu.qom.object import object_class_by_name, object_class_get_list, type_lookup, type_properties
 from pyqemu.qom.property import NO_DEFAULT, ObjectProperty
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.module import module_load_qom, module_load_qom_all
@@ -24,7 +24,12 @@ def property_help_line(prop: ObjectProperty) -> str:
     default = prop.default
     extra = ""
     if default is not NO_DEFAULT:
-        shown = str(default).lower() if isinstance(default, bool) else default
+        if isinstance(default, bool):
+            shown = str(default).lower()
+        elif isinstance(default, str):
+            shown = f'"{default}"'
+        else:
+            shown = str(default)
         extra = f" (default: {shown})"
     if prop.description is None and not extra:
         return line
@@ -101,10 +106,9 @@ def object_help_text(qom_type: str | None) -> str:
         names = sorted(impl.name for impl in object_class_get_list("user-creatable"))
         return "List of user creatable objects:\n" + "".join(f"  {n}\n" for n in names)
     assert qom_type is not None
-    cls = object_class_by_name(qom_type)
-    if cls is None or not any(i.name == qom_type for i in object_class_get_list("user-creatable")):
+    if not any(i.name == qom_type for i in object_class_get_list("user-creatable")):
         raise ConfigError(f"invalid object type: {qom_type}")
-    return _properties_text(f"{qom_type} options:", cls.class_properties())
+    return _properties_text(f"{qom_type} options:", type_properties(qom_type))
 
 
 def device_help_text(request: str) -> str:
@@ -113,10 +117,10 @@ def device_help_text(request: str) -> str:
 
     name = request.split(",", 1)[0]
     if name not in ("help", "?"):
-        cls = object_class_by_name(name)
-        if cls is None or not issubclass(cls, DeviceState) or cls.ABSTRACT:
+        impl = type_lookup(name)
+        if impl is None or not issubclass(impl.cls, DeviceState) or impl.abstract:
             raise ConfigError(f"'{name}' is not a valid device model name")
-        return _properties_text(f"{name} options:", cls.class_properties())
+        return _properties_text(f"{name} options:", type_properties(name))
     module_load_qom_all()
     by_category: dict[str, list[str]] = {}
     for impl in object_class_get_list("device"):

@@ -261,6 +261,7 @@ def create_machine(vm: Emulator) -> None:
     vm.root.add_child("machine", machine)
     machine.unref()
     machine.global_props = vm.global_props
+    machine.host = vm
     vm.machine = machine
 
 

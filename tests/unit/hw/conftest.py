@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pyqemu.hw.core.bus import BusState, qbus_new
+from pyqemu.hw.core.bus import BusState, main_system_bus, qbus_new
 from pyqemu.hw.core.hotplug import HotplugHandler
 from pyqemu.hw.core.irq import Irq, allocate_irqs, qdev_init_gpio_in, qdev_init_gpio_out
 from pyqemu.hw.core.qdev import DeviceState
@@ -37,7 +37,6 @@ from pyqemu.hw.core.qdev_properties import (
 from pyqemu.hw.core.sysbus import (
     SysBusDevice,
     SystemBus,
-    sysbus_create_main,
     sysbus_init_irq,
     sysbus_init_mmio,
 )
@@ -273,6 +272,6 @@ def tm() -> TestMachine:
     machine = object_new("none-machine")
     root.add_child("machine", machine)
     machine.unref()
-    memory = MemorySystem(machine.unattached())  # type: ignore[attr-defined]
-    sysbus = sysbus_create_main(machine, memory)
+    memory = machine.memory_system  # type: ignore[attr-defined]
+    sysbus = main_system_bus(machine)
     return TestMachine(root, machine, memory, sysbus)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pyqemu.accel.qtest import protocol as p
-from pyqemu.accel.qtest.accel import QtestAccel, is_qtest_accel
+from pyqemu.accel.qtest.accel import is_qtest_accel
 from pyqemu.chardev.char import CharBackend, Chardev, ChrEvent
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import STR

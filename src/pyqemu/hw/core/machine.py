@@ -9,13 +9,42 @@ subclasses that add ``COMPAT_PROPS``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
 from pyqemu.qom.object import Container, Object, container_get, register_type
 from pyqemu.qom.property import BOOL, INT, SIZE, STR, UINT64, StructKind
 
+if TYPE_CHECKING:
+    from pyqemu.system.rtc_config import RtcConfig
+    from pyqemu.util.main_loop import MainLoop
+
 MACHINE_SUFFIX = "-machine"
+
+
+class MachineHost(Protocol):
+    """What devices may ask of the emulator that runs their machine (``machine.host``).
+
+    The system layer provides it (the Emulator); device models see only this.
+    """
+
+    main_loop: MainLoop | None
+    rtc: RtcConfig | None
+
+    def emit_event(self, name: str, data: dict[str, Any] | None = None) -> None:
+        """Send a QMP event."""
+
+    def warn(self, text: str) -> None:
+        """Print a warning as QEMU's ``warn_report``."""
+
+    def guest_reset(self) -> None:
+        """The guest asked for a reset (keyboard controller, reset register)."""
+
+    def guest_exit(self, status: int) -> None:
+        """End the emulator now with ``status`` (``isa-debug-exit``)."""
+
+    def wakeup(self, reason: str) -> None:
+        """Wake a suspended guest (``rtc``, ``other``)."""
 MiB = 1 << 20
 
 SMP_CONFIGURATION = StructKind(
@@ -131,6 +160,18 @@ class MachineState(Object):
             child = Container()
             self.add_child(name, child)
             child.unref()
+        #: Set by the system layer when the machine is created.
+        self.host: MachineHost | None = None
+        self.memory_system = self._create_memory_system()
+
+    def _create_memory_system(self) -> Any:
+        """The ``system`` and ``io`` regions, their address spaces, and the main system bus."""
+        from pyqemu.hw.core.sysbus import sysbus_create_main
+        from pyqemu.memory.address_space import MemorySystem
+
+        memory = MemorySystem(parent=self.unattached())
+        sysbus_create_main(self, memory)
+        return memory
 
     # -- class-level facts -------------------------------------------------
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pyqemu.hw.core.phase import MachinePhase
-from pyqemu.monitor.commands.qom import properties_of_type
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.schema import SCHEMA
-from pyqemu.qom.object import type_lookup
+from pyqemu.qom.object import type_lookup, type_properties
 from pyqemu.util.errors import ConfigError, NotFoundError
 
 SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
@@ -27,7 +26,16 @@ def device_list_properties(ctx: CommandContext, typename: str) -> list[dict[str,
         raise NotFoundError(f"Device '{typename}' not found")
     if not issubclass(impl.cls, DeviceState) or impl.abstract:
         raise ConfigError("Parameter 'typename' expects non-abstract device type")
-    return [p.describe() for p in properties_of_type(typename, _COMMON) if p.child is None]
+    return [p.describe() for p in type_properties(typename, _COMMON) if p.child is None]
+
+
+def _as_option_text(name: str, value: Any) -> str:
+    """A JSON scalar as QemuOpts text: QEMU 7.2's ``device_add`` parses every value as text."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ConfigError(f"Invalid parameter type for '{name}', expected: scalar")
 
 
 @SCHEMA.command("device_add", arguments={"driver": "str", "*bus": "str", "*id": "str"},
@@ -37,8 +45,9 @@ def device_add(ctx: CommandContext, **arguments: Any) -> None:
     from pyqemu.hw.core.qdev_monitor import qdev_device_add
 
     assert ctx.vm.machine is not None
+    options = {name: _as_option_text(name, value) for name, value in arguments.items()}
     hotplug = ctx.vm.phase == MachinePhase.READY
-    qdev_device_add(ctx.vm.machine, arguments, from_json=True, hotplug=hotplug)
+    qdev_device_add(ctx.vm.machine, options, hotplug=hotplug)
 
 
 @SCHEMA.command("device_del", arguments={"id": "str"}, allow_init_config=True)

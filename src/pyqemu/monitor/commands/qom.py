@@ -6,10 +6,9 @@ from typing import Any
 
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.schema import SCHEMA
-from pyqemu.qom.object import Object, object_class_by_name, object_class_get_list, object_new
+from pyqemu.qom.object import Object, object_class_by_name, object_class_get_list, type_properties
 from pyqemu.qom.object_interfaces import user_creatable_add, user_creatable_del
 from pyqemu.qom.path import resolve_path
-from pyqemu.qom.property import ObjectProperty
 from pyqemu.util.errors import ConfigError, NotFoundError
 from pyqemu.util.module import module_load_qom_all
 
@@ -62,25 +61,12 @@ def qom_list_types(ctx: CommandContext, implements: str | None = None,
     return types
 
 
-def properties_of_type(typename: str, skip: frozenset[str] = frozenset()) -> list[ObjectProperty]:
-    """Class and instance properties of a type (an instance is made and dropped if it is concrete)."""
-    cls = object_class_by_name(typename)
-    assert cls is not None
-    if cls.__dict__.get("ABSTRACT", False):
-        props = cls.class_properties()
-    else:
-        obj = object_new(typename)
-        props = list(obj.iter_properties())
-        obj.unref()
-    return [p for p in props if p.name not in skip]
-
-
 @SCHEMA.command("qom-list-properties", arguments={"typename": "str"}, returns=["ObjectPropertyInfo"],
                 allow_preconfig=True, allow_init_config=True)
 def qom_list_properties(ctx: CommandContext, typename: str) -> list[dict[str, Any]]:
     if object_class_by_name(typename) is None:
         raise NotFoundError(f"Class '{typename}' not found")
-    return [prop.describe() for prop in properties_of_type(typename)]
+    return [prop.describe() for prop in type_properties(typename)]
 
 
 @SCHEMA.command("object-add", arguments={"qom-type": "str", "id": "str"}, raw_arguments=True,

@@ -129,10 +129,9 @@ class Board:
     """``/machine`` (the ``none`` board) with a main system bus, an ISA bus and its 16 IRQ lines."""
 
     def __init__(self) -> None:
+        from pyqemu.hw.core.bus import main_system_bus
         from pyqemu.hw.core.irq import allocate_irqs
-        from pyqemu.hw.core.sysbus import sysbus_create_main
         from pyqemu.hw.isa.isa_bus import isa_bus_new
-        from pyqemu.memory.address_space import MemorySystem
         from pyqemu.qom.object import Container, object_new
 
         self.root = Container()
@@ -141,8 +140,8 @@ class Board:
         self.machine.unref()
         self.host = FakeHost()
         self.machine.host = self.host  # type: ignore[attr-defined]
-        self.memory = MemorySystem(self.machine.unattached())  # type: ignore[attr-defined]
-        sysbus = sysbus_create_main(self.machine, self.memory)
+        self.memory = self.machine.memory_system  # type: ignore[attr-defined]
+        sysbus = main_system_bus(self.machine)
         self.irqs: dict[int, list[int]] = {n: [] for n in range(16)}
         lines = allocate_irqs(lambda n, level: self.irqs[n].append(level), 16)
         self.isa = isa_bus_new(None, self.memory.system_io, lines, sysbus=sysbus)
