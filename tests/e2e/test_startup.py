@@ -108,6 +108,16 @@ def test_init_trace_on_stderr_and_sequence_listing(tmp_path) -> None:  # type: i
     ["-M", "none", "-rtc", "base=foo"],
     ["-M", "none", "-chardev", "foo,id=x"],
     ["-M", "none", "-initrd", "/etc/hostname"],
+    ["-M", "none", "-serial", "foo:bar"],
+    ["-M", "none", "-serial", "tcp:localhost"],
+    ["-M", "none", "-qmp", "tcp:localhost"],
+    ["-M", "none", "-device", "isa-serial"],
+    ["-M", "none", "-device", "device"],
+    ["-M", "none", "-object", "nope,id=x"],
+    ["-M", "none", "-m", "foo"],
+    ["-M", "none", "-accel", "kvm,foo=1"],
+    ["-M", "none,nope=1"],
+    ["-M", "help,foo"],
 ])
 def test_errors_match_qemu(argv: list[str]) -> None:
     assert QEMU is not None

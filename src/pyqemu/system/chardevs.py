@@ -59,14 +59,27 @@ def new_chardev(
 
 
 def new_chardev_compat(vm: Emulator, label: str, spec: str, what: str, where: str | None) -> Chardev:
-    """A chardev from the compact syntax (QEMU's ``qemu_chr_new_mux_mon``)."""
+    """A chardev from the compact syntax (QEMU's ``qemu_chr_new_mux_mon``).
+
+    For a port (``what`` = serial …) any failure is reported, then QEMU's
+    "could not connect" line ends start-up; for a monitor a spec that does
+    not parse is a "parse error".
+    """
     if spec in _CONSOLE_SPECS:
         return new_chardev(vm, label, "null", {}, where)
-    parsed = parse_compat(spec)
-    if parsed is None:
-        raise ConfigError(f"could not connect {what} device to character backend '{spec}'")
-    backend, opts = parsed
-    return new_chardev(vm, label, backend, dict(opts), where)
+    failed = ConfigError(f"could not connect {what} device to character backend '{spec}'")
+    try:
+        parsed = parse_compat(spec)
+        if parsed is None:
+            raise ConfigError(f"parse error: {spec}") if what == "monitor" else failed
+        backend, opts = parsed
+        return new_chardev(vm, label, backend, dict(opts), where)
+    except ConfigError as err:
+        if what == "monitor" or err is failed:
+            raise
+        err.location = err.location or where
+        sys.stderr.write(err.cli_message(PROG) + "\n")
+        raise failed from err
 
 
 def create_cli_chardevs(vm: Emulator) -> None:
