@@ -348,46 +348,11 @@ def _pidfile(config: Config, arg: ParsedArg) -> None:
     config.pidfile = arg.value
 
 
-@handles("daemonize")
-def _daemonize(config: Config, arg: ParsedArg) -> None:
-    config.daemonize = True
-
-
-@handles("S")
-def _freeze(config: Config, arg: ParsedArg) -> None:
-    config.autostart = False
-
-
-@handles("preconfig")
-def _preconfig(config: Config, arg: ParsedArg) -> None:
-    config.preconfig = True
-
-
 @handles("incoming")
 def _incoming(config: Config, arg: ParsedArg) -> None:
     if arg.value != "defer":
         raise OptionError("migration is not implemented in pyqemu yet; only '-incoming defer' is")
     config.incoming = arg.value
-
-
-@handles("no-shutdown")
-def _no_shutdown(config: Config, arg: ParsedArg) -> None:
-    config.no_shutdown = True
-
-
-@handles("no-reboot")
-def _no_reboot(config: Config, arg: ParsedArg) -> None:
-    config.no_reboot = True
-
-
-@handles("nodefaults")
-def _nodefaults(config: Config, arg: ParsedArg) -> None:
-    config.defaults = False
-
-
-@handles("no-user-config")
-def _no_user_config(config: Config, arg: ParsedArg) -> None:
-    config.user_config = False
 
 
 @handles("trace")
@@ -403,6 +368,27 @@ def _readconfig(config: Config, arg: ParsedArg) -> None:
     from pyqemu.system.readconfig_apply import read_config_file
 
     read_config_file(config, arg.value or "")
+
+
+#: Options that only set a flag of the Config: option -> (attribute, value).
+FLAG_OPTIONS: dict[str, tuple[str, bool]] = {
+    "S": ("autostart", False),
+    "preconfig": ("preconfig", True),
+    "daemonize": ("daemonize", True),
+    "no-shutdown": ("no_shutdown", True),
+    "no-reboot": ("no_reboot", True),
+    "nodefaults": ("defaults", False),
+    "no-user-config": ("user_config", False),
+}
+
+
+def _set_flag(config: Config, arg: ParsedArg) -> None:
+    assert arg.key is not None
+    attribute, value = FLAG_OPTIONS[arg.key]
+    setattr(config, attribute, value)
+
+
+handles(*FLAG_OPTIONS)(_set_flag)
 
 
 # -- the pass ------------------------------------------------------------------------

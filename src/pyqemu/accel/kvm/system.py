@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import errno
 import os
-from types import TracebackType
 
 from pyqemu.accel.kvm.constants import KVM_API_VERSION, KVM_DEVICE, KVM_MAX_CPUID_ENTRIES
+from pyqemu.accel.kvm.fd_owner import FdOwner
 from pyqemu.accel.kvm.ioctls import Ioctl, kvm_ioctl
 from pyqemu.accel.kvm.structs import kvm_cpuid2, kvm_cpuid_entry2, with_entries
 from pyqemu.accel.kvm.vm import KvmVm
@@ -32,7 +32,7 @@ def _einval() -> OSError:
     return OSError(errno.EINVAL, os.strerror(errno.EINVAL))
 
 
-class Kvm:
+class Kvm(FdOwner):
     """An open /dev/kvm whose API version has been checked to be 12."""
 
     def __init__(self, path: str = KVM_DEVICE) -> None:
@@ -54,10 +54,6 @@ class Kvm:
         if version > KVM_API_VERSION:
             raise KvmError(VERSION_NOT_SUPPORTED) from _einval()
 
-    @property
-    def fd(self) -> int:
-        """The /dev/kvm file descriptor (-1 once closed)."""
-        return self._fd
 
     def get_api_version(self) -> int:
         """KVM_GET_API_VERSION; QEMU calls a failure a too old version."""
@@ -96,19 +92,4 @@ class Kvm:
         )
         return KvmVm(fd, mmap_size)
 
-    def close(self) -> None:
-        """Close /dev/kvm; harmless when already closed."""
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
 
-    def __enter__(self) -> Kvm:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

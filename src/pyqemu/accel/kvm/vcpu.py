@@ -19,7 +19,6 @@ import fcntl
 import mmap
 import os
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import TypeVar
 
 from pyqemu.accel.kvm.exits import (
@@ -30,6 +29,7 @@ from pyqemu.accel.kvm.exits import (
     write_io_in,
     write_mmio_read,
 )
+from pyqemu.accel.kvm.fd_owner import FdOwner
 from pyqemu.accel.kvm.ioctls import Ioctl, kvm_error, kvm_ioctl
 from pyqemu.accel.kvm.structs import (
     cpuid2_of,
@@ -51,7 +51,7 @@ _RETRY_ERRNOS = frozenset({errno.EINTR, errno.EAGAIN})
 _State = TypeVar("_State", kvm_regs, kvm_sregs, kvm_fpu, kvm_lapic_state, kvm_mp_state)
 
 
-class KvmVcpu:
+class KvmVcpu(FdOwner):
     """An open vCPU fd with its kvm_run page mapped."""
 
     def __init__(self, fd: int, vcpu_id: int, mmap_size: int) -> None:
@@ -74,10 +74,6 @@ class KvmVcpu:
         """The vCPU id given to KVM_CREATE_VCPU (the APIC id on x86)."""
         return self._id
 
-    @property
-    def fd(self) -> int:
-        """The vCPU file descriptor (-1 once closed)."""
-        return self._fd
 
     def _page(self) -> kvm_run:
         if self._run is None:
@@ -186,20 +182,8 @@ class KvmVcpu:
         if self._run is not None:
             self._run = None  # drop the view first: an exported mmap cannot close
             self._mmap.close()
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
+        super().close()
 
-    def __enter__(self) -> KvmVcpu:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _check_all_msrs(buf: kvm_msrs, done: int, message: str) -> None:

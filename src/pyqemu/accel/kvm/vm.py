@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import os
-from types import TracebackType
 
+from pyqemu.accel.kvm.fd_owner import FdOwner
 from pyqemu.accel.kvm.ioctls import Ioctl, kvm_ioctl
 from pyqemu.accel.kvm.structs import kvm_irq_level, kvm_pit_config, kvm_userspace_memory_region
 from pyqemu.accel.kvm.vcpu import KvmVcpu
@@ -28,7 +27,7 @@ def host_address(buf: mmap.mmap | bytearray) -> int:
         del anchor  # release the buffer export so that buf can be closed
 
 
-class KvmVm:
+class KvmVm(FdOwner):
     """An open VM fd; owns it and closes it."""
 
     def __init__(self, fd: int, vcpu_mmap_size: int) -> None:
@@ -36,10 +35,6 @@ class KvmVm:
         self._fd = fd
         self._vcpu_mmap_size = vcpu_mmap_size
 
-    @property
-    def fd(self) -> int:
-        """The VM file descriptor (-1 once closed)."""
-        return self._fd
 
     def check_extension(self, cap: int) -> int:
         """KVM_CHECK_EXTENSION on the VM: the answer for this VM (0 if missing)."""
@@ -99,19 +94,4 @@ class KvmVm:
         )
         return KvmVcpu(fd, vcpu_id, self._vcpu_mmap_size)
 
-    def close(self) -> None:
-        """Close the VM fd; harmless when already closed."""
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
 
-    def __enter__(self) -> KvmVm:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
