@@ -386,6 +386,20 @@ def set_cpu_type(vm: Emulator) -> None:
 # -- Board init (phase initialized) --------------------------------------------------
 
 
+def create_default_ram(vm: Emulator) -> None:
+    """Guest RAM: the ``memory-backend=`` object, else a backend ``/objects/<default RAM id>``."""
+    from pyqemu.qom.object_interfaces import user_creatable_add
+
+    machine = vm.machine
+    assert machine is not None
+    backend = machine.memory_backend
+    if backend is None and machine.ram_size and machine.DEFAULT_RAM_ID:
+        backend = user_creatable_add(vm.root, "memory-backend-ram", machine.DEFAULT_RAM_ID,
+                                     {"size": machine.ram_size})
+    if backend is not None:
+        machine.ram = backend.get_memory()  # type: ignore[attr-defined]
+
+
 def run_board_init(vm: Emulator) -> None:
     """The board's init: CPUs, RAM, chipset and on-board devices (``machine_run_board_init``)."""
     assert vm.machine is not None
@@ -487,7 +501,7 @@ SEQUENCE: tuple[Stage, ...] = (
         resolve_machine_memdev, set_cpu_type,
     )),
     Stage("board init", P.INITIALIZED, (
-        run_board_init, create_cli_devices,
+        create_default_ram, run_board_init, create_cli_devices,
     )),
     Stage("machine done", P.READY, (
         run_init_done_notifiers, check_globals, reset_machine, setup_accel_post,

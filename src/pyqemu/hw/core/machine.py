@@ -144,6 +144,8 @@ class MachineState(Object):
         self.memory_config: dict[str, Any] = {"size": self.ram_size}
         self.boot_config: dict[str, Any] = {}
         self.memory_backend: Object | None = None
+        #: Guest RAM (a region of the RAM backend), made before board init; None without RAM.
+        self.ram: Any = None
         self.cpu_type: str | None = type(self).DEFAULT_CPU_TYPE
         self.cpu_option: str | None = None
         #: ``(driver, property, value)`` from compat props and ``-global``, in order.

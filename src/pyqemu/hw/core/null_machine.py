@@ -1,4 +1,4 @@
-"""The ``none`` board: no CPU unless ``-cpu`` asks for one, RAM only if ``-m`` is given.
+"""The ``none`` board: no CPU, RAM at address 0 only if ``-m`` is given.
 
 Management tools start it to query what the binary supports (QMP, QOM types)
 without building a real machine.
@@ -16,8 +16,11 @@ class NullMachine(MachineState):
     NAME = "none"
     DESCRIPTION = "empty machine"
     DEFAULT_RAM_SIZE = 0
+    DEFAULT_RAM_ID = "ram"
     MAX_CPUS = 1
     NO_SERIAL = NO_PARALLEL = NO_FLOPPY = NO_CDROM = True
 
     def init(self) -> None:
-        """Nothing to build: RAM and a CPU arrive with the memory and CPU layers."""
+        """RAM (from ``-m``) at address 0; no CPU, no devices."""
+        if self.ram is not None:
+            self.memory_system.system_memory.add_subregion(0, self.ram)
