@@ -1,0 +1,73 @@
+"""The ``microvm`` board: no PCI and no firmware, for directly booted Linux guests.
+
+Board init: RAM (split at 3 GiB), then ``isa.0`` on a bare
+``isabus-bridge``, the RTC (``rtc=on``, or ``auto``) and, with
+``isa-serial=on``, a serial port per ``-serial``.  As in QEMU 7.2 it has no
+keyboard controller: guests reset by triple fault.  Not modelled yet: the
+24 virtio-mmio transports, the two IOAPICs, the ACPI GED and fw_cfg that
+QEMU's microvm also creates.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyqemu.hw.i386.x86 import GiB, X86MachineState, attr_getter, attr_setter
+from pyqemu.qom.object import register_type
+from pyqemu.qom.property import BOOL, ON_OFF_AUTO
+
+if TYPE_CHECKING:
+    from pyqemu.memory.address_space import MemorySystem
+
+TYPE_MICROVM_MACHINE = "microvm-machine"
+MICROVM_LOWMEM = 3 * GiB
+MICROVM_MAX_CPUS = 288
+
+_PROPS = (
+    ("rtc", ON_OFF_AUTO, "rtc", "auto", "Enable MC146818 RTC"),
+    ("pcie", ON_OFF_AUTO, "pcie", "auto", "Enable PCIe"),
+    ("ioapic2", ON_OFF_AUTO, "ioapic2", "auto", "Enable second IO-APIC"),
+    ("isa-serial", BOOL, "isa_serial", True, "Set off to disable the instantiation an ISA serial port"),
+    ("x-option-roms", BOOL, "option_roms", True, "Set off to disable loading option ROMs"),
+    ("auto-kernel-cmdline", BOOL, "auto_kernel_cmdline", True,
+     "Set off to disable adding virtio-mmio devices to the kernel cmdline"),
+)
+
+
+@register_type
+class MicrovmMachine(X86MachineState):
+    """The ``microvm`` board."""
+
+    TYPE = TYPE_MICROVM_MACHINE
+    NAME = "microvm"
+    DESCRIPTION = "microvm (i386)"
+    FAMILY = "microvm_i386"
+    DEFAULT_RAM_ID = "microvm.ram"
+    MAX_CPUS = MICROVM_MAX_CPUS
+    NO_PARALLEL = NO_FLOPPY = NO_CDROM = True
+
+    @classmethod
+    def class_init(cls) -> None:
+        for name, kind, attr, _default, desc in _PROPS:
+            cls.class_property_add(name, kind, attr_getter(attr), attr_setter(attr), description=desc)
+
+    def __init__(self) -> None:
+        super().__init__()
+        for _name, _kind, attr, default, _desc in _PROPS:
+            setattr(self, attr, default)
+
+    def lowmem_limit(self) -> int:
+        return MICROVM_LOWMEM
+
+    def board_init(self, memory: MemorySystem) -> None:
+        from pyqemu.hw.core.sysbus import sysbus_get_default
+        from pyqemu.hw.isa.isa_bus import isa_bus_new
+
+        self.map_ram(memory)
+        isa_bus = isa_bus_new(None, memory.system_io, memory=memory.system_memory,
+                              sysbus=sysbus_get_default(self))
+        self.wire_isa_irqs(isa_bus)
+        if self.rtc != "off":  # type: ignore[attr-defined]
+            self.create_rtc(isa_bus)
+        if self.isa_serial:  # type: ignore[attr-defined]
+            self.create_serial_ports(isa_bus)

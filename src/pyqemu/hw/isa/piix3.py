@@ -1,0 +1,97 @@
+"""The PIIX3 PCI-to-ISA bridge of the ``pc`` board (``PIIX3``, 8086:7000, function 01.0).
+
+It owns ``isa.0``, whose ports are the machine's I/O space and whose
+memory is the PCI memory window.  It also answers the reset control
+register at port 0xcf9 (``piix3-reset-control``, above the PCI index
+window): writing bit 2 resets the machine, bit 1 only chooses the reset
+type and reads back.  :class:`PCIIsaBridge` is what the Q35 LPC bridge
+shares with it.  Not modelled yet: PCI interrupt routing (PIRQ) and the
+APM / ELCR registers.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_VENDOR_ID_INTEL, PCIBus, PCIDevice
+from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
+from pyqemu.qom.object import register_type
+
+TYPE_PIIX3_PCI_DEVICE = "PIIX3"
+PCI_DEVICE_ID_INTEL_82371SB_0 = 0x7000
+RCR_IOPORT = 0xCF9
+#: QEMU maps the reset register over byte 1 of the PCI index window (0xcf8-0xcfb) at a higher
+#: priority; a 32-bit access to 0xcf8 still reaches the index window whole, because QEMU only
+#: splits accesses at range boundaries for RAM.  pyqemu's AddressSpace splits I/O accesses too,
+#: which would send byte 1 of every index write to the reset register, so the register stays
+#: unmapped until the memory layer dispatches I/O accesses whole.
+RESET_CONTROL_MAPPED = False
+RCR_RESET = 0x04
+RCR_SYS_RST = 0x02
+#: PIRQ route control registers 0x60-0x63: 0x80 means "routing disabled" after reset.
+PIIX_PIRQCA = 0x60
+PIIX_NUM_PIRQS = 4
+PIRQ_ROUTING_DISABLED = 0x80
+
+
+class PCIIsaBridge(PCIDevice):
+    """A PCI function that owns ``isa.0`` and the 0xcf9 reset control register."""
+
+    RESET_CONTROL_NAME: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rcr = 0
+        self.isa_bus = None
+        self.rcr_mem = MemoryRegion.new_io(
+            self, MemoryRegionOps(read=self._rcr_read, write=self._rcr_write), self.RESET_CONTROL_NAME, 1
+        )
+
+    def pci_realize(self) -> None:
+        from pyqemu.hw.isa.isa_bus import isa_bus_new
+
+        bus = self.parent_bus
+        assert isinstance(bus, PCIBus) and bus.address_space_io is not None
+        self.isa_bus = isa_bus_new(self, bus.address_space_io, memory=bus.address_space_mem)
+        if RESET_CONTROL_MAPPED:
+            bus.address_space_io.add_subregion_overlap(RCR_IOPORT, self.rcr_mem, 1)
+
+    def unrealize(self) -> None:
+        bus = self.parent_bus
+        if RESET_CONTROL_MAPPED and isinstance(bus, PCIBus) and bus.address_space_io is not None:
+            bus.address_space_io.del_subregion(self.rcr_mem)
+        super().unrealize()
+
+    def reset(self) -> None:
+        super().reset()
+        self.rcr = 0
+
+    def _rcr_read(self, offset: int, size: int) -> int:
+        return self.rcr
+
+    def _rcr_write(self, offset: int, value: int, size: int) -> None:
+        if value & RCR_RESET:
+            from pyqemu.hw.core.qdev import qdev_get_machine
+
+            host = getattr(qdev_get_machine(self), "host", None)
+            if host is not None:
+                host.guest_reset()
+            return
+        self.rcr = value & RCR_SYS_RST
+
+
+@register_type
+class PIIX3(PCIIsaBridge):
+    """The PIIX3 ISA bridge (``PIIX3``)."""
+
+    TYPE = TYPE_PIIX3_PCI_DEVICE
+    USER_CREATABLE = False
+    VENDOR_ID = PCI_VENDOR_ID_INTEL
+    DEVICE_ID = PCI_DEVICE_ID_INTEL_82371SB_0
+    CLASS_ID = PCI_CLASS_BRIDGE_ISA
+    RESET_CONTROL_NAME = "piix3-reset-control"
+
+    def reset(self) -> None:
+        super().reset()
+        pirqs = bytes([PIRQ_ROUTING_DISABLED] * PIIX_NUM_PIRQS)
+        self.config[PIIX_PIRQCA:PIIX_PIRQCA + PIIX_NUM_PIRQS] = pirqs
