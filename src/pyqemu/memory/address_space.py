@@ -111,15 +111,28 @@ class AddressSpace:
 
     # -- accesses ---------------------------------------------------------
 
-    def _pieces(self, addr: int, length: int) -> Iterator[tuple[int, int, FlatRange | None]]:
-        """Split ``[addr, addr + length)`` into (position, length, range or None for a hole)."""
+    def _pieces(
+        self, addr: int, length: int, *, write: bool = False
+    ) -> Iterator[tuple[int, int, FlatRange | None]]:
+        """Split ``[addr, addr + length)`` into (position, length, range or None for a hole).
+
+        RAM is cut at flat-range ends; an I/O region gets one access of the size
+        it allows, *not* cut where an overlapping region starts, as QEMU does:
+        an ``outl`` to 0xcf8 goes whole to the PCI index register although the
+        reset control register overlays 0xcf9.
+        """
         view = self.flatview
         pos = 0
         while pos < length:
             here = addr + pos
             fr = view.lookup(here)
-            end = fr.end if fr is not None else view.next_start(here)
-            chunk = min(length - pos, end - here) if end > here else length - pos
+            if fr is None:
+                end = view.next_start(here)
+                chunk = min(length - pos, end - here) if end > here else length - pos
+            elif _is_direct(fr, write):
+                chunk = min(length - pos, fr.end - here)
+            else:
+                chunk = _access_size(fr.mr, length - pos, fr.offset_in_region + here - fr.start)
             yield pos, chunk, fr
             pos += chunk
 
@@ -131,36 +144,29 @@ class AddressSpace:
                 continue  # unassigned memory reads as zero
             offset = fr.offset_in_region + (addr + pos - fr.start)
             mr = fr.mr
-            if mr.ram_block is not None and (mr.ram or mr.is_romd):
+            if _is_direct(fr):
+                assert mr.ram_block is not None
                 out[pos:pos + chunk] = mr.ram_block.view[offset:offset + chunk]
-                continue
-            done = 0
-            while done < chunk:
-                size = _access_size(mr, chunk - done, offset + done)
-                value, _ = mr.dispatch_read(offset + done, size)
-                out[pos + done:pos + done + size] = value.to_bytes(size, "little")
-                done += size
+            else:
+                value, _ = mr.dispatch_read(offset, chunk)
+                out[pos:pos + chunk] = value.to_bytes(chunk, "little")
         return bytes(out)
 
     def write_bytes(self, addr: int, data: bytes | bytearray | memoryview) -> MemTxResult:
         """Write ``data`` at ``addr`` (``address_space_write``); ROM and holes drop it."""
         src = memoryview(data).cast("B")
         result = MemTxResult.OK
-        for pos, chunk, fr in self._pieces(addr, len(src)):
+        for pos, chunk, fr in self._pieces(addr, len(src), write=True):
             if fr is None:
                 result |= MemTxResult.DECODE_ERROR
                 continue
             offset = fr.offset_in_region + (addr + pos - fr.start)
             mr = fr.mr
-            if mr.ram and not fr.readonly and not mr.rom_device and mr.ram_block is not None:
+            if _is_direct(fr, write=True):
+                assert mr.ram_block is not None
                 mr.ram_block.view[offset:offset + chunk] = src[pos:pos + chunk]
                 continue
-            done = 0
-            while done < chunk:
-                size = _access_size(mr, chunk - done, offset + done)
-                value = int.from_bytes(src[pos + done:pos + done + size], "little")
-                result |= mr.dispatch_write(offset + done, value, size)
-                done += size
+            result |= mr.dispatch_write(offset, int.from_bytes(src[pos:pos + chunk], "little"), chunk)
         return result
 
     def write_rom(self, addr: int, data: bytes | bytearray | memoryview) -> None:
@@ -216,6 +222,17 @@ def _diff(old: list[FlatRange], new: list[FlatRange]) -> tuple[list[FlatRange], 
             added.append(fn)
             j += 1
     return gone, kept, added
+
+
+def _is_direct(fr: FlatRange, write: bool = False) -> bool:
+    """Whether the access goes straight to host memory (QEMU's ``memory_access_is_direct``):
+    reads of RAM or of a ROM device in romd mode; writes of writable RAM only."""
+    mr = fr.mr
+    if mr.ram_block is None:
+        return False
+    if write:
+        return mr.ram and not fr.readonly and not mr.rom_device
+    return mr.ram or mr.is_romd
 
 
 def _access_size(mr: MemoryRegion, length: int, addr: int) -> int:

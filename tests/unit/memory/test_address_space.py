@@ -246,3 +246,17 @@ def test_address_spaces_with_the_same_root_share_a_flat_view(mem: MemorySystem) 
     assert cpu.flatview is mem.address_space_memory.flatview
     cpu.destroy()
     assert cpu not in mem.address_spaces
+
+
+def test_io_access_is_not_cut_where_an_overlapping_region_starts(mem: MemorySystem) -> None:
+    """QEMU's 0xcf8/0xcf9 case: an outl to the PCI index register goes to it whole,
+    although the reset control register overlays 0xcf9."""
+    index, reset = Device(4), Device(1)
+    mem.system_io.add_subregion(0xCF8, MemoryRegion.new_io(None, index.ops(), "pci-conf-idx", 4))
+    mem.system_io.add_subregion_overlap(0xCF9, MemoryRegion.new_io(None, reset.ops(), "reset", 1), 1)
+    io = mem.address_space_io
+    io.write(0xCF8, 0x80000000, 4)
+    assert index.log == [("w", 0, 4)] and reset.log == []
+    assert io.read(0xCF8, 4) == 0x80000000
+    io.write(0xCF9, 0x06, 1)
+    assert reset.log == [("w", 0, 1)]

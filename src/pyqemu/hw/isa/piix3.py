@@ -25,7 +25,7 @@ RCR_IOPORT = 0xCF9
 #: splits accesses at range boundaries for RAM.  pyqemu's AddressSpace splits I/O accesses too,
 #: which would send byte 1 of every index write to the reset register, so the register stays
 #: unmapped until the memory layer dispatches I/O accesses whole.
-RESET_CONTROL_MAPPED = False
+RESET_CONTROL_MAPPED = True
 RCR_RESET = 0x04
 RCR_SYS_RST = 0x02
 #: PIRQ route control registers 0x60-0x63: 0x80 means "routing disabled" after reset.
