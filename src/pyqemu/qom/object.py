@@ -368,6 +368,27 @@ class Object:
             )
         )
 
+    def add_alias(self, name: str, target: Object, target_name: str) -> ObjectProperty:
+        """A property that reads and writes ``target``'s ``target_name`` (``object_property_add_alias``)."""
+        prop = target.property_get_info(target_name)
+        getter, setter = prop.get, prop.set
+        return self.property_add(
+            ObjectProperty(
+                name, prop.type, prop.kind,
+                get=None if getter is None else lambda _obj: getter(target),
+                set=None if setter is None else lambda _obj, value: setter(target, value),
+                description=prop.description, default=prop.default, alias_of=(target, target_name),
+            )
+        )
+
+    def resolve_alias(self, name: str) -> tuple[Object, str]:
+        """The object and property name that ``name`` finally stands for (itself if not an alias)."""
+        obj, prop = self, self.property_find(name)
+        while prop is not None and prop.alias_of is not None:
+            obj, name = prop.alias_of
+            prop = obj.property_find(name)
+        return obj, name
+
     def root(self) -> Object:
         obj = self
         while obj.parent is not None:

@@ -267,6 +267,8 @@ class ObjectProperty:
     release: Callable[[Object], None] | None = None
     child: Object | None = None
     link_target: str | None = None
+    #: For an alias (``object_property_add_alias``): the object and property it stands for.
+    alias_of: tuple[Object, str] | None = None
 
     def describe(self) -> dict[str, Any]:
         """The ``ObjectPropertyInfo`` entry for ``qom-list-properties``."""

@@ -109,3 +109,5 @@ def create_port_chardevs(vm: Emulator) -> None:
             with location(item.location):
                 hds.append(new_chardev_compat(vm, label.format(index), item.value, kind, item.location))
         vm.port_chardevs[kind] = hds
+    assert vm.machine is not None
+    vm.machine.serial_chardevs = vm.port_chardevs.get("serial", [])

@@ -22,8 +22,7 @@ from pyqemu.hw.isa.isa_bus import (
     isa_unregister_ioport,
 )
 from pyqemu.memory.region import MemoryRegion
-from pyqemu.qom.object import Object, object_new, register_type
-from pyqemu.qom.property import ObjectProperty
+from pyqemu.qom.object import object_new, register_type
 from pyqemu.util.errors import DeviceError
 
 UNSET = 0xFFFFFFFF  # the uint32 -1 that QEMU uses for "pick the default"
@@ -33,19 +32,6 @@ ISA_SERIAL_IRQ = (4, 3, 4, 3)
 IO_SIZE = 8
 #: Properties of the ``serial`` child shown on the ISA device (in QEMU's listing order).
 ALIASED = ("baudbase", "chardev", "wakeup")
-
-
-def add_alias(obj: Object, name: str, target: Object, target_name: str) -> None:
-    """Give ``obj`` a property that reads and writes ``target``'s (``object_property_add_alias``)."""
-    prop = target.property_get_info(target_name)
-    obj.property_add(
-        ObjectProperty(
-            name, prop.type, prop.kind,
-            get=None if prop.get is None else lambda _obj: prop.get(target),  # type: ignore[misc]
-            set=None if prop.set is None else lambda _obj, value: prop.set(target, value),  # type: ignore[misc]
-            description=prop.description, default=prop.default,
-        )
-    )
 
 
 @register_type
@@ -68,7 +54,7 @@ class IsaSerial(IsaDevice):
         self.add_child("serial", serial)
         serial.unref()
         for name in ALIASED:
-            add_alias(self, name, serial, name)
+            self.add_alias(name, serial, name)
         self.region: MemoryRegion | None = None
 
     def _serial_ports_before(self) -> int:

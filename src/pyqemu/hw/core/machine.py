@@ -146,6 +146,8 @@ class MachineState(Object):
         self.memory_backend: Object | None = None
         #: Guest RAM (a region of the RAM backend), made before board init; None without RAM.
         self.ram: Any = None
+        #: Backends of ``-serial`` (None for ``none``), for the board's serial ports (QEMU's ``serial_hd``).
+        self.serial_chardevs: list[Any] = []
         self.cpu_type: str | None = type(self).DEFAULT_CPU_TYPE
         self.cpu_option: str | None = None
         #: ``(driver, property, value)`` from compat props and ``-global``, in order.

@@ -269,8 +269,9 @@ def prop_chr(name: str = "chardev") -> Prop:
 
 def qdev_prop_set_chr(dev: DeviceState, name: str, chr: Chardev | None) -> None:
     """Board code: give a device's chardev property a chardev object (``qdev_prop_set_chr``)."""
-    dev.check_settable(name)
-    be = getattr(dev, name.replace("-", "_"))
+    owner, name = dev.resolve_alias(name)
+    owner.check_settable(name)  # type: ignore[attr-defined]
+    be = getattr(owner, name.replace("-", "_"))
     be.deinit()
     if chr is not None:
         be.init(chr)

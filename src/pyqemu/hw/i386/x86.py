@@ -100,7 +100,6 @@ class X86MachineState(MachineState):
         self.below_4g_mem_size = 0
         self.above_4g_mem_size = 0
         #: The ``-serial`` backends (Chardev or None per port); the system layer fills it.
-        self.serial_chardevs: list[Any] = []
         self.gsi: list[Irq] = []
         #: Level of each GSI, until an interrupt controller model receives them.
         self.gsi_levels = [0] * GSI_NUM_PINS
@@ -201,14 +200,11 @@ class X86MachineState(MachineState):
 
 def create_isa_device(
     machine: MachineState, bus: IsaBus, typename: str, configure: Callable[[IsaDevice], None] | None = None
-) -> IsaDevice | None:
-    """Create, configure and realize an on-board ISA device; None if pyqemu has no such type yet."""
+) -> IsaDevice:
+    """Create, configure (``-global`` and compat properties first) and realize an on-board ISA device."""
     from pyqemu.hw.core.qdev_monitor import apply_global_props
     from pyqemu.hw.isa.isa_bus import isa_new, isa_realize_and_unref
-    from pyqemu.qom.object import type_lookup
 
-    if type_lookup(typename) is None:
-        return None
     dev = isa_new(typename)
     try:
         apply_global_props(machine, dev)
