@@ -220,3 +220,48 @@ def test_accel_help_is_a_header_then_one_per_line() -> None:
     assert lines[0] == "Accelerators supported in QEMU binary:"
     assert [line.strip() for line in lines[1:]][:2] == ["kvm", "qtest"]
     assert shutil.which(QMP_SHELL.name) or QMP_SHELL.exists()
+
+
+def test_rfc_session_on_a_real_board_with_qmp_shell(tmp_path: Path) -> None:
+    """Seed 002's session with a board: a device cold-plugged in 'initialized', then ready."""
+    with emulator(tmp_path, "-M", "pc", "-preconfig") as (path,):
+        script = "\n".join([
+            "query-machine-phase", "next-machine-phase", "query-machine-phase",
+            "device_add driver=isa-debug-exit id=exit0 iobase=0x501",
+            "next-machine-phase", "query-machine-phase",
+            "qom-get path=/machine/peripheral/exit0 property=iobase",
+        ]) + "\n"
+        shell = subprocess.run([str(QMP_SHELL), path], input=script, capture_output=True, text=True,
+                               timeout=60)
+    lines = (line.removeprefix("(QEMU) ") for line in shell.stdout.splitlines())
+    assert [line for line in lines if line.startswith("{")] == [
+        '{"return": {"phase": "accel-created"}}',
+        '{"return": {}}',
+        '{"return": {"phase": "initialized"}}',
+        '{"return": {}}',
+        '{"return": {}}',
+        '{"return": {"phase": "ready"}}',
+        '{"return": 1281}',
+    ]
+
+
+def test_cold_unplug_in_initialized_and_no_hotplug_on_isa(tmp_path: Path) -> None:
+    async def session(path: str) -> tuple[dict[str, object], str, str]:
+        async with client(path) as qmp:
+            await qmp.execute("next-machine-phase")
+            with qmp.listener("DEVICE_DELETED") as listener:
+                await qmp.execute("device_add", {"driver": "isa-debug-exit", "id": "exit0"})
+                await qmp.execute("device_del", {"id": "exit0"})
+                deleted = (await asyncio.wait_for(listener.get(), 10))["data"]
+            await qmp.execute("next-machine-phase")
+            with pytest.raises(ExecuteError) as hot:
+                await qmp.execute("device_add", {"driver": "isa-debug-exit", "id": "exit1"})
+            with pytest.raises(ExecuteError) as early:
+                await qmp.execute("next-machine-phase")
+            return deleted, hot.value.error.error.desc, early.value.error.error.desc
+
+    with emulator(tmp_path, "-M", "pc", "-preconfig") as (path,):
+        deleted, hot, early = asyncio.run(session(path))
+    assert deleted == {"device": "exit0", "path": "/machine/peripheral/exit0"}
+    assert hot == "Bus 'isa.0' does not support hotplugging"
+    assert "no next phase" in early

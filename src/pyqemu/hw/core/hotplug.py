@@ -129,10 +129,20 @@ def devices_below(dev: DeviceState) -> Iterator[DeviceState]:
         stack.extend(obj.children())
 
 
-def qdev_unplug(dev: DeviceState, on_deleted: DeletedCallback | None = None) -> None:
-    """Unplug ``dev`` (``device_del``), or QEMU's error; ``on_deleted`` hears of each device removed."""
+def qdev_unplug(dev: DeviceState, on_deleted: DeletedCallback | None = None, *, cold: bool = False) -> None:
+    """Unplug ``dev`` (``device_del``), or QEMU's error; ``on_deleted`` hears of each device removed.
+
+    ``cold`` is the RFC's ``initialized`` phase: the machine has not run, so a
+    cold-plugged device is simply taken out again, whatever its bus.
+    """
     if dev.pending_deleted_event and dev.realized:
         raise ConfigError(f"Device {dev.id or dev.canonical_path()} is already in the process of unplug")
+    if cold:
+        if on_deleted is not None:
+            for device in devices_below(dev):
+                device.on_deleted = on_deleted
+        qdev_simple_device_unplug(dev)
+        return
     bus = dev.parent_bus
     if bus is not None and not bus.hotpluggable:
         raise bus_no_hotplug(bus)

@@ -52,11 +52,11 @@ def device_add(ctx: CommandContext, **arguments: Any) -> None:
 
 @SCHEMA.command("device_del", arguments={"id": "str"}, allow_init_config=True)
 def device_del(ctx: CommandContext, id: str) -> None:
-    """Unplug a device; DEVICE_DELETED follows once it is gone."""
+    """Unplug a device (cold in phase ``initialized``); DEVICE_DELETED follows once it is gone."""
     from pyqemu.hw.core.hotplug import find_device, qdev_unplug
 
     assert ctx.vm.machine is not None
     device = find_device(ctx.vm.machine, id)
     qdev_unplug(device, lambda dev: ctx.vm.emit_event(
         "DEVICE_DELETED", {**({"device": dev.id} if dev.id else {}), "path": dev.canonical_path()}
-    ))
+    ), cold=ctx.vm.phase == MachinePhase.INITIALIZED)
