@@ -58,7 +58,11 @@ def machine_classes() -> list[Any]:
     _load_machine_types()
     classes = [impl.cls for impl in object_class_get_list("machine")]
     machines = [cls for cls in classes if issubclass(cls, MachineState)]
-    return sorted(machines, key=lambda cls: cls.machine_name())
+    # QEMU's machine_class_cmp: families first, by family name, each newest first
+    # (names compared as strings, descending); then the boards without a family, by name.
+    standalone = sorted((c for c in machines if not c.FAMILY), key=lambda c: c.TYPE)
+    family = sorted((c for c in machines if c.FAMILY), key=lambda c: c.TYPE, reverse=True)
+    return sorted(family, key=lambda c: c.FAMILY) + standalone
 
 
 def find_machine_class(name: str | None) -> Any:
@@ -143,14 +147,14 @@ def chardev_help_text() -> str:
 
 
 def cpu_help_text() -> str:
-    """``-cpu help``: the x86 CPU models pyqemu has."""
+    """``-cpu help``: the x86 CPU models, "host" and "max" last, as QEMU lists them."""
+    suffix = "-x86_64-cpu"
     module_load_qom_all()
-    names = sorted(
-        impl.name.removesuffix("-x86_64-cpu")
-        for impl in object_class_get_list()
-        if impl.name.endswith("-x86_64-cpu")
-    )
-    return "Available CPUs:\n" + "".join(f"x86 {n:<22}\n" for n in names)
+    models = {impl.name.removesuffix(suffix): impl.cls for impl in object_class_get_list()
+              if impl.name.endswith(suffix) and not impl.abstract}
+    order = sorted(models, key=lambda name: ({"host": 1, "max": 2}.get(name, 0), name))
+    lines = [f"x86 {name:<20}  {getattr(models[name], 'DESCRIPTION', None) or ''}" for name in order]
+    return "Available CPUs:\n" + "\n".join(lines) + "\n"
 
 
 def trace_help_text() -> str:

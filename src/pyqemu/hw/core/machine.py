@@ -90,6 +90,8 @@ class MachineState(Object):
     DESCRIPTION: ClassVar[str] = ""
     ALIAS: ClassVar[str | None] = None
     IS_DEFAULT: ClassVar[bool] = False
+    #: Versions of one board share a family; ``-M help`` lists families first (QEMU's ``family``).
+    FAMILY: ClassVar[str | None] = None
     DEPRECATION_REASON: ClassVar[str | None] = None
     DEFAULT_RAM_SIZE: ClassVar[int] = 128 * MiB
     DEFAULT_RAM_ID: ClassVar[str | None] = None

@@ -72,7 +72,6 @@ class X86MachineState(MachineState):
     DEFAULT_CPU_TYPE = "qemu64-x86_64-cpu"
     SMP_DIES = True
     #: Boards of one family list together in ``-M help``, newest first (QEMU's ``family``).
-    FAMILY: ClassVar[str | None] = None
     #: What ``query-machines`` reports as ``numa-mem-supported``.
     NUMA_MEM_SUPPORTED: ClassVar[bool] = False
 
