@@ -126,3 +126,13 @@ def test_errors_match_qemu(argv: list[str]) -> None:
                          text=True, stdin=subprocess.DEVNULL, timeout=30)
     assert ours.returncode == ref.returncode == 1
     assert ours.stderr == ref.stderr.replace("qemu-system-x86_64", PROG)
+
+
+@needs_qemu
+def test_machine_listing_matches_qemu_for_the_boards_we_have() -> None:
+    assert QEMU is not None
+    ours = run_pyqemu(["-M", "help"]).stdout.splitlines()
+    ref = subprocess.run([QEMU, "-M", "help"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+    names = {line.split()[0] for line in ours[1:]}
+    assert ours == [line for line in ref if line == ref[0] or line.split()[0] in names]
+    assert {"pc", "q35", "microvm", "none", "pc-i440fx-2.0", "pc-q35-4.0.1"} <= names
