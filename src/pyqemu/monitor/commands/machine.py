@@ -30,19 +30,23 @@ SCHEMA.event("MACHINE_PHASE_CHANGE", {"phase": "MachineInitPhase"})
 
 
 def _machine_info(cls: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {"name": cls.machine_name()}
-    if cls.ALIAS:
-        info["alias"] = cls.ALIAS
-    if cls.IS_DEFAULT:
-        info["is-default"] = True
-    info.update({
-        "cpu-max": cls.MAX_CPUS, "hotpluggable-cpus": False, "numa-mem-supported": False,
-        "deprecated": cls.DEPRECATION_REASON is not None,
-    })
+    """One MachineInfo, members in the order QEMU sends them.
+
+    ``hotpluggable-cpus`` is false: pyqemu cannot hot-plug CPUs (QEMU's pc and q35 can).
+    """
+    info: dict[str, Any] = {
+        "hotpluggable-cpus": False, "name": cls.machine_name(),
+        "numa-mem-supported": bool(getattr(cls, "NUMA_MEM_SUPPORTED", False)),
+    }
     if cls.DEFAULT_CPU_TYPE:
         info["default-cpu-type"] = cls.DEFAULT_CPU_TYPE
+    if cls.IS_DEFAULT:
+        info["is-default"] = True
+    info.update({"cpu-max": cls.MAX_CPUS, "deprecated": cls.DEPRECATION_REASON is not None})
     if cls.DEFAULT_RAM_ID:
         info["default-ram-id"] = cls.DEFAULT_RAM_ID
+    if cls.ALIAS:
+        info["alias"] = cls.ALIAS
     return info
 
 
