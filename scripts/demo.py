@@ -52,10 +52,10 @@ async def walk(socket_path: str, machine: str) -> None:
     await qmp.execute("next-machine-phase")
     print(f"phase: {await phase()}   (board init ran: buses exist, devices can be cold-plugged)")
     try:
-        await qmp.execute("device_add", {"driver": "isa-debugcon", "id": "debug0"})
-        print("device_add isa-debugcon,id=debug0: cold-plugged")
+        await qmp.execute("device_add", {"driver": "isa-debug-exit", "id": "exit0", "iobase": "0x501"})
+        print("device_add isa-debug-exit,id=exit0,iobase=0x501: cold-plugged")
     except ExecuteError as err:
-        print(f"device_add isa-debugcon: {err.error.error.desc}")
+        print(f"device_add isa-debug-exit: {err.error.error.desc}")
     await qmp.execute("next-machine-phase")
     print(f"phase: {await phase()}   (init-done notifiers ran, the machine was reset)")
     print("status:", (await qmp.execute("query-status"))["status"])
