@@ -98,3 +98,33 @@ def test_info_matches_qemu(argv: list[str]) -> None:
     their_version = VERSION_LINE.match(theirs.stdout)
     assert our_version and their_version
     assert our_version.group(1, 2) == their_version.group(1, 2)
+
+
+DEVICES = ["isa-serial", "i8042", "mc146818rtc", "isa-debugcon", "isa-debug-exit"]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_property_help_matches_qemu(device: str) -> None:
+    ours = _run(["-device", f"{device},help"])
+    assert ours.returncode == 0 and ours.stdout.startswith(f"{device} options:\n")
+    if QEMU is not None:
+        ref = subprocess.run([QEMU, "-device", f"{device},help"], capture_output=True, text=True, timeout=30)
+        assert ours.stdout == ref.stdout
+
+
+def test_device_listing_is_qemus_for_our_devices() -> None:
+    ours = _run(["-device", "help"])
+    assert ours.returncode == 0
+    listed = [line for line in ours.stdout.splitlines() if line.startswith("name ")]
+    assert sorted(line.split('"')[1] for line in listed) == sorted(DEVICES)
+    if QEMU is not None:
+        ref = subprocess.run([QEMU, "-device", "help"], capture_output=True, text=True, timeout=30).stdout
+        categories = [line for line in ref.splitlines() if line.endswith(":")]
+        ours_categories = [line for line in ours.stdout.splitlines() if line.endswith(":")]
+        assert ours_categories == [c for c in categories if c in ours_categories]
+        assert all(line in ref.splitlines() for line in listed)
+
+
+def test_unknown_device_help_is_reported_and_exits_0() -> None:
+    proc = _run(["-device", "nope,help"])
+    assert (proc.returncode, proc.stderr) == (0, f"{PROG}: -device nope,help: Device 'nope' not found\n")

@@ -213,8 +213,13 @@ def _device(config: Config, arg: ParsedArg) -> None:
             raise ConfigError(f"JSON parse error, {err.msg}") from err
         config.devices.append(CliItem(arg.location, value))
         return
-    result = config.opts.parse("device", text, arg.location, warnings=config.warnings)
-    config.devices.append(CliItem(arg.location, result.opts if not result.help else text))
+    opts = _parse(config, "device", arg)
+    if opts is None or opts.has_help_option() or opts.get("driver") in ("help", "?"):
+        if opts is not None:
+            config.opts.delete(opts)
+        config.devices.append(CliItem(arg.location, text))  # a help request, answered after the pass
+        return
+    config.devices.append(CliItem(arg.location, opts))
 
 
 @handles("global")

@@ -115,16 +115,24 @@ def object_help_text(qom_type: str | None) -> str:
     return _properties_text(f"{qom_type} options:", type_properties(qom_type))
 
 
+#: ``-device help`` categories in QEMU's order (its ``DeviceCategory``).
+DEVICE_CATEGORIES = (
+    "Controller/Bridge/Hub devices", "USB devices", "Storage devices", "Network devices",
+    "Input devices", "Display devices", "Sound devices", "Misc devices", "CPU devices",
+    "Watchdog devices", "Uncategorized devices",
+)
+
+
 def device_help_text(request: str) -> str:
     """``-device help`` (devices by category) or ``-device NAME,help`` (its properties)."""
-    from pyqemu.hw.core.qdev import DeviceState
+    from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
 
     name = request.split(",", 1)[0]
     if name not in ("help", "?"):
         impl = type_lookup(name)
         if impl is None or not issubclass(impl.cls, DeviceState) or impl.abstract:
-            raise ConfigError(f"'{name}' is not a valid device model name")
-        return _properties_text(f"{name} options:", type_properties(name))
+            raise ConfigError(f"Device '{name}' not found")
+        return _properties_text(f"{name} options:", type_properties(name, DEVICE_COMMON_PROPERTIES))
     module_load_qom_all()
     by_category: dict[str, list[str]] = {}
     for impl in object_class_get_list("device"):
@@ -134,8 +142,9 @@ def device_help_text(request: str) -> str:
         line = f'name "{impl.name}"' + (f', bus {cls.BUS_TYPE}' if getattr(cls, "BUS_TYPE", None) else "")
         line += f', desc "{cls.DESCRIPTION}"' if cls.DESCRIPTION else ""
         by_category.setdefault(cls.CATEGORY, []).append(line)
-    blocks = [f"{cat}:\n" + "".join(f"{line}\n" for line in sorted(lines))
-              for cat, lines in by_category.items()]
+    order = {name: index for index, name in enumerate(DEVICE_CATEGORIES)}
+    blocks = [f"{cat}:\n" + "".join(f"{line}\n" for line in sorted(lines, key=str.lower))
+              for cat, lines in sorted(by_category.items(), key=lambda item: order.get(item[0], 99))]
     return "\n".join(blocks)
 
 

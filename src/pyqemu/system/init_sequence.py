@@ -67,11 +67,17 @@ def process_help_options(vm: Emulator) -> None:
         raise HelpRequest(cpu_help_text)
     for item in config.devices:
         if isinstance(item.value, str):
+            from pyqemu.system.cmdline import PROG
             from pyqemu.system.config import HelpRequest
             from pyqemu.system.help import device_help_text
+            from pyqemu.util.errors import EarlyExit
 
-            with location(item.location):
-                text = device_help_text(item.value)
+            try:
+                with location(item.location):
+                    text = device_help_text(item.value)
+            except ConfigError as err:  # QEMU reports an unknown device here and exits 0
+                vm.stderr.write(err.cli_message(PROG) + "\n")
+                raise EarlyExit(0) from err
             raise HelpRequest(lambda: text)  # noqa: B023 - raised at once
 
 

@@ -45,6 +45,10 @@ def qdev_get_machine(obj: Object | None) -> Any:
     return machine
 
 
+#: Properties every device has, which ``-device X,help`` and ``device-list-properties`` leave out.
+DEVICE_COMMON_PROPERTIES = frozenset({"type", "realized", "hotpluggable", "hotplugged", "parent_bus"})
+
+
 @register_type
 class DeviceState(Object):
     """Base of every device (type ``device``).

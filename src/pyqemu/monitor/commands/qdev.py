@@ -12,21 +12,19 @@ from pyqemu.util.errors import ConfigError, NotFoundError
 
 SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
 
-#: Properties every device has, which ``device-list-properties`` leaves out as QEMU does.
-_COMMON = frozenset({"type", "realized", "hotpluggable", "hotplugged", "parent_bus"})
 
 
 @SCHEMA.command("device-list-properties", arguments={"typename": "str"}, returns=["ObjectPropertyInfo"],
                 allow_init_config=True)
 def device_list_properties(ctx: CommandContext, typename: str) -> list[dict[str, Any]]:
-    from pyqemu.hw.core.qdev import DeviceState
+    from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
 
     impl = type_lookup(typename)
     if impl is None:
         raise NotFoundError(f"Device '{typename}' not found")
     if not issubclass(impl.cls, DeviceState) or impl.abstract:
         raise ConfigError("Parameter 'typename' expects non-abstract device type")
-    return [p.describe() for p in type_properties(typename, _COMMON) if p.child is None]
+    return [p.describe() for p in type_properties(typename, DEVICE_COMMON_PROPERTIES) if p.child is None]
 
 
 def _as_option_text(name: str, value: Any) -> str:
