@@ -23,7 +23,7 @@ InfoCommand = Callable[["Emulator", list[str]], str]
 
 
 def _status(vm: Emulator, args: list[str]) -> str:
-    from pyqemu.system.runstate import RunState
+    from pyqemu.qapi.run_state import RunState
 
     state = vm.runstate.state
     if state == RunState.RUNNING:
@@ -113,7 +113,7 @@ def run_hmp(vm: Emulator, command_line: str) -> str:
     if words[0] == "info" and len(words) > 1 and words[1] in INFO:
         return INFO[words[1]](vm, words[2:])
     if words[:2] == ["device_add", "help"] or words[:2] == ["device_add", "?"]:
-        from pyqemu.system.help import device_help_text
+        from pyqemu.hw.core.qdev_monitor import device_help_text
 
         return device_help_text("help")
     return f"unknown command: '{command_line.strip()}'\n"

@@ -67,9 +67,9 @@ def process_help_options(vm: Emulator) -> None:
         raise HelpRequest(cpu_help_text)
     for item in config.devices:
         if isinstance(item.value, str):
+            from pyqemu.hw.core.qdev_monitor import device_help_text
             from pyqemu.system.cmdline import PROG
             from pyqemu.system.config import HelpRequest
-            from pyqemu.system.help import device_help_text
             from pyqemu.util.errors import EarlyExit
 
             try:
@@ -181,7 +181,7 @@ def configure_rtc(vm: Emulator) -> None:
 
 def select_machine_class(vm: Emulator) -> None:
     """``-machine type=``, or the default board: decides the machine class."""
-    from pyqemu.system.help import find_machine_class
+    from pyqemu.hw.core.machine import find_machine_class
 
     name = _config(vm).machine.get("type")
     cls = find_machine_class(None if name is None else str(name))

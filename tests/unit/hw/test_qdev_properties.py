@@ -12,8 +12,8 @@ from pyqemu.chardev.char import Chardev
 from pyqemu.hw.core.qdev import qdev_new, qdev_realize_and_unref
 from pyqemu.hw.core.qdev_monitor import qdev_device_add
 from pyqemu.hw.core.qdev_properties import parse_devfn, parse_macaddr, qdev_prop_set_chr
+from pyqemu.qom.help import property_help_line
 from pyqemu.qom.object import Object, container_get, object_new
-from pyqemu.system.help import property_help_line
 from pyqemu.util.errors import ConfigError, NotFoundError
 
 

@@ -12,11 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
-from pyqemu.qom.object import Container, Object, container_get, register_type
+from pyqemu.qom.object import (
+    Container,
+    Object,
+    container_get,
+    object_class_by_name,
+    object_class_get_list,
+    register_type,
+)
 from pyqemu.qom.property import BOOL, INT, SIZE, STR, UINT64, StructKind
+from pyqemu.util.module import module_load_qom
 
 if TYPE_CHECKING:
-    from pyqemu.system.rtc_config import RtcConfig
     from pyqemu.util.main_loop import MainLoop
 
 MACHINE_SUFFIX = "-machine"
@@ -29,7 +36,8 @@ class MachineHost(Protocol):
     """
 
     main_loop: MainLoop | None
-    rtc: RtcConfig | None
+    #: The ``-rtc`` settings (base time, clock, drift fix), or None for the defaults.
+    rtc: Any
 
     def emit_event(self, name: str, data: dict[str, Any] | None = None) -> None:
         """Send a QMP event."""
@@ -226,3 +234,43 @@ def _getter(attr: str) -> Any:
 
 def _setter(attr: str) -> Any:
     return lambda obj, value: setattr(obj, attr, value)
+
+
+# -- the machine types, as -M help and query-machines list them --------------------------
+
+
+def _load_machine_types() -> None:
+    from pyqemu.modinfo import QOM_TYPES
+
+    for name in QOM_TYPES:
+        if name.endswith("-machine"):
+            module_load_qom(name)
+
+
+def machine_classes() -> list[Any]:
+    """Every concrete machine class, in the order ``-M help`` lists them."""
+    _load_machine_types()
+    classes = [impl.cls for impl in object_class_get_list("machine")]
+    machines = [cls for cls in classes if issubclass(cls, MachineState)]
+    # QEMU's machine_class_cmp: families first, by family name, each newest first
+    # (names compared as strings, descending); then the boards without a family, by name.
+    standalone = sorted((c for c in machines if not c.FAMILY), key=lambda c: c.TYPE)
+    family = sorted((c for c in machines if c.FAMILY), key=lambda c: c.TYPE, reverse=True)
+    return sorted(family, key=lambda c: c.FAMILY) + standalone
+
+
+def find_machine_class(name: str | None) -> Any:
+    """The machine class ``-M name`` selects (by name or alias; None: the default), or None.
+
+    Only the module providing that machine is loaded (through the module index).
+    """
+    from pyqemu.modinfo import DEFAULT_MACHINE, MACHINE_ALIASES
+
+    if name is None:
+        name = DEFAULT_MACHINE
+        if name is None:
+            return None
+    cls = object_class_by_name(MACHINE_ALIASES.get(name, name + MACHINE_SUFFIX))
+    if cls is None or not issubclass(cls, MachineState) or cls.__dict__.get("ABSTRACT", False):
+        return None
+    return cls

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pyqemu.hw.core.qdev import DeviceState
-from pyqemu.qom.object import id_wellformed, object_new, type_lookup
+from pyqemu.qom.help import properties_help_text
+from pyqemu.qom.object import id_wellformed, object_class_get_list, object_new, type_lookup, type_properties
 from pyqemu.qom.object_interfaces import ID_HINT
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.module import module_load_qom_all
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
@@ -128,3 +130,36 @@ def check_hotplug_allowed(machine: MachineState, device: DeviceState, bus: Any) 
         allowed(device)
     if bus is None and qdev_get_machine_hotplug_handler(device) is None:
         raise ConfigError(f"Device '{device.typename}' can not be hotplugged on this machine")
+
+
+#: ``-device help`` categories in QEMU's order (its ``DeviceCategory``).
+DEVICE_CATEGORIES = (
+    "Controller/Bridge/Hub devices", "USB devices", "Storage devices", "Network devices",
+    "Input devices", "Display devices", "Sound devices", "Misc devices", "CPU devices",
+    "Watchdog devices", "Uncategorized devices",
+)
+
+
+def device_help_text(request: str) -> str:
+    """``-device help`` (devices by category) or ``-device NAME,help`` (its properties)."""
+    from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
+
+    name = request.split(",", 1)[0]
+    if name not in ("help", "?"):
+        impl = type_lookup(name)
+        if impl is None or not issubclass(impl.cls, DeviceState) or impl.abstract:
+            raise ConfigError(f"Device '{name}' not found")
+        return properties_help_text(f"{name} options:", type_properties(name, DEVICE_COMMON_PROPERTIES))
+    module_load_qom_all()
+    by_category: dict[str, list[str]] = {}
+    for impl in object_class_get_list("device"):
+        cls = impl.cls
+        if not issubclass(cls, DeviceState) or not cls.USER_CREATABLE or cls.CATEGORY is None:
+            continue
+        line = f'name "{impl.name}"' + (f', bus {cls.BUS_TYPE}' if getattr(cls, "BUS_TYPE", None) else "")
+        line += f', desc "{cls.DESCRIPTION}"' if cls.DESCRIPTION else ""
+        by_category.setdefault(cls.CATEGORY, []).append(line)
+    order = {name: index for index, name in enumerate(DEVICE_CATEGORIES)}
+    blocks = [f"{cat}:\n" + "".join(f"{line}\n" for line in sorted(lines, key=str.lower))
+              for cat, lines in sorted(by_category.items(), key=lambda item: order.get(item[0], 99))]
+    return "\n".join(blocks)

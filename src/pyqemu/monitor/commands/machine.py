@@ -52,7 +52,7 @@ def _machine_info(cls: Any) -> dict[str, Any]:
 
 @SCHEMA.command("query-machines", returns=["MachineInfo"])
 def query_machines(ctx: CommandContext) -> list[dict[str, Any]]:
-    from pyqemu.system.help import machine_classes
+    from pyqemu.hw.core.machine import machine_classes
 
     return [_machine_info(cls) for cls in machine_classes()]
 

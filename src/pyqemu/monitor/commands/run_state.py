@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pyqemu.monitor.dispatch import CommandContext
+from pyqemu.qapi.run_state import RunState, ShutdownCause
 from pyqemu.qapi.schema import SCHEMA
-from pyqemu.system.runstate import RunState, ShutdownCause
 
 SCHEMA.enum("RunState", [state.value for state in RunState])
 SCHEMA.enum("ShutdownCause", [cause.value for cause in ShutdownCause])
