@@ -29,12 +29,12 @@ from pyqemu.chardev.schema import (
     check_union,
     opt_bool,
 )
-from pyqemu.qom.object import Object, id_wellformed, object_class_by_name
+from pyqemu.qom.object import Object, object_class_by_name
+from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
 
 #: The backends pyqemu provides, in ``-chardev help`` order.
 BACKENDS = ("socket", "stdio", "file", "pipe", "null", "ringbuf", "pty", "mux")
-ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
 MUX_BASE_SUFFIX = "-base"
 
 
@@ -105,8 +105,7 @@ def chardev_new_from_opts(
     which opens when the emulator calls :func:`~pyqemu.chardev.char_mux.open_muxes`.
     """
     if id is not None:
-        if not id_wellformed(id):
-            raise ConfigError("Parameter 'id' expects an identifier", hint=ID_HINT)
+        check_id(id)
         if chardev_find(root, id) is not None:
             raise ConfigError(f"Duplicate ID '{id}' for chardev")
     check_opts(opts)

@@ -24,7 +24,6 @@ counted like QEMU's: ``object_new`` gives one reference, a parent's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -474,12 +473,6 @@ class Container(Object):
     TYPE = "container"
 
 
-_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*\Z")
-
-
-def id_wellformed(ident: str) -> bool:
-    """QEMU's rule for user-given ids: a letter, then letters, digits, '-', '.', '_'."""
-    return _ID_RE.match(ident) is not None
 
 
 def container_get(root: Object, path: str) -> Object:

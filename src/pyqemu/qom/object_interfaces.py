@@ -15,15 +15,14 @@ from pyqemu.qom.object import (
     Interface,
     Object,
     container_get,
-    id_wellformed,
     object_new,
     register_type,
     type_lookup,
 )
+from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
 
 OBJECTS_PATH = "/objects"
-ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
 
 
 @register_type
@@ -55,9 +54,7 @@ def check_object_id(object_id: str | None) -> str:
     """The id, if present and well formed, else QEMU's error."""
     if object_id is None:
         raise ConfigError("Parameter 'id' is missing")
-    if not id_wellformed(object_id):
-        raise ConfigError("Parameter 'id' expects an identifier", hint=ID_HINT)
-    return object_id
+    return check_id(object_id)
 
 
 def user_creatable_add(

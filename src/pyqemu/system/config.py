@@ -58,7 +58,8 @@ class Config:
     monitors: list[CliItem] = field(default_factory=list)
     #: Positional disk images (refused after the pass: no block layer yet).
     images: list[CliItem] = field(default_factory=list)
-    warnings: list[ParseWarning] = field(default_factory=list)
+    #: Reports a parse warning at once, with the option it came from (``warn_report``).
+    warn: Callable[[str, ParseWarning], None] = lambda location, warning: None
     cpu_option: str | None = None
     defaults: bool = True
     user_config: bool = True
@@ -96,7 +97,12 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
 
 def _parse(config: Config, group: str, arg: ParsedArg) -> Opts | None:
     """Parse ``arg`` into QemuOpts group ``group``; None if it asked for help."""
-    result = config.opts.parse(group, arg.value or "", arg.location, warnings=config.warnings)
+    warnings: list[ParseWarning] = []
+    try:
+        result = config.opts.parse(group, arg.value or "", arg.location, warnings=warnings)
+    finally:
+        for warning in warnings:
+            config.warn(arg.location, warning)
     return None if result.help else result.opts
 
 
@@ -399,9 +405,12 @@ handles(*FLAG_OPTIONS)(_set_flag)
 # -- the pass ------------------------------------------------------------------------
 
 
-def process_options(args: list[ParsedArg]) -> Config:
-    """QEMU's second pass: act on each option in order (QEMU's big ``switch``)."""
-    config = Config()
+def process_options(args: list[ParsedArg], warn: Callable[[str, ParseWarning], None] | None = None) -> Config:
+    """QEMU's second pass: act on each option in order (QEMU's big ``switch``).
+
+    ``warn(location, warning)`` reports deprecation warnings as they are met.
+    """
+    config = Config() if warn is None else Config(warn=warn)
     config.user_config = first_pass(args).user_config
     for arg in args:
         with location(arg.location):

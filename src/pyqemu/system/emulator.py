@@ -21,7 +21,7 @@ from pyqemu.system.cmdline import PROG
 from pyqemu.system.init_sequence import InitSequence
 from pyqemu.system.init_trace import InitTrace
 from pyqemu.system.runstate import RunState, RunStateMachine, ShutdownCause
-from pyqemu.util.errors import StateError
+from pyqemu.util.errors import StateError, report_text
 from pyqemu.util.trace import Tracer
 
 if TYPE_CHECKING:
@@ -84,9 +84,9 @@ class Emulator:
 
     # -- diagnostics ---------------------------------------------------------
 
-    def warn(self, text: str) -> None:
-        """Print ``prog: warning: text`` as QEMU's ``warn_report``."""
-        self.stderr.write(f"{PROG}: warning: {text}\n")
+    def warn(self, text: str, location: str | None = None, hint: str | None = None) -> None:
+        """Print ``prog: [where: ]warning: text`` as QEMU's ``warn_report``."""
+        self.stderr.write(report_text(PROG, f"warning: {text}", location, hint) + "\n")
 
     def report(self, text: str) -> None:
         """Print ``prog: text`` as QEMU's ``error_report``."""

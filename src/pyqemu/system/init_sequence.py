@@ -40,7 +40,9 @@ def parse_command_line(vm: Emulator) -> None:
     from pyqemu.system.cmdline import lex_argv
     from pyqemu.system.config import process_options
 
-    vm.config = process_options(lex_argv(vm.argv))
+    vm.config = process_options(
+        lex_argv(vm.argv), warn=lambda where, warning: vm.warn(warning.desc, where or None, warning.hint)
+    )
 
 
 #: The site configuration file read unless ``-no-user-config`` (QEMU reads its own).

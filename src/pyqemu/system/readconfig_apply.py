@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyqemu.util.cutils import ParseWarning
 from pyqemu.util.errors import ConfigError, location
 from pyqemu.util.keyval import keyval_merge
 from pyqemu.util.readconfig import ConfigSection
@@ -34,8 +35,12 @@ def _apply_section(config: Config, section: ConfigSection) -> None:
             config.opts.find_list(section.group)
         except ConfigError as err:
             raise ConfigError(f"There is no option group '{section.group}'") from err
-        opts = config.opts.from_dict(section.group, section.values, section.location,
-                                     warnings=config.warnings)
+        warnings: list[ParseWarning] = []
+        try:
+            opts = config.opts.from_dict(section.group, section.values, section.location, warnings=warnings)
+        finally:
+            for warning in warnings:
+                config.warn(section.location or section.filename, warning)
         if section.group == "device":
             config.devices.append(CliItem(section.location or section.filename, opts))
 

@@ -229,6 +229,16 @@ def format_size(value: int) -> str:
     return f"{float(value) / (1 << (index * 10)):.3g} {_SIZE_NAMES[index]}B"
 
 
+ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
+
+
+def check_id(ident: str, name: str = "id") -> str:
+    """``ident`` if it is a well-formed identifier, else QEMU's error with its hint."""
+    if not id_wellformed(ident):
+        raise invalid_parameter_value(name, "an identifier", ID_HINT)
+    return ident
+
+
 def id_wellformed(ident: str) -> bool:
     """Whether ``ident`` is a valid QEMU identifier: an ASCII letter, then letters, digits, -._"""
     if not ident or not (ident[0].isascii() and ident[0].isalpha()):

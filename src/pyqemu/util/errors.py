@@ -65,20 +65,27 @@ class QemuError(Exception):
 
     def cli_message(self, prog: str) -> str:
         """The text QEMU's ``error_report`` prints for this error, without newline."""
-        if self.location and self.location_is_file:
-            head = f"{prog}:{self.location}: "
-        else:
-            head = f"{prog}: {self.location}: " if self.location else f"{prog}: "
-        text = head + self.desc
-        if self.preface:
-            text = self.preface + "\n" + text
-        if self.hint:
-            text += "\n" + self.hint.rstrip("\n")
-        return text
+        text = report_text(prog, self.desc, self.location, self.hint, location_is_file=self.location_is_file)
+        return self.preface + "\n" + text if self.preface else text
 
     def qmp_error(self) -> dict[str, str]:
         """The ``error`` member of a QMP reply for this error."""
         return {"class": str(self.error_class), "desc": self.desc}
+
+
+def report_text(
+    prog: str, text: str, location: str | None = None, hint: str | None = None, *,
+    location_is_file: bool = False,
+) -> str:
+    """A line as QEMU's ``error_report`` / ``warn_report`` print it (``prog: where: text``), plus hint lines.
+
+    A file location (``x.cfg:3``) follows the program name without a blank, as in QEMU.
+    """
+    if location and location_is_file:
+        head = f"{prog}:{location}: "
+    else:
+        head = f"{prog}: {location}: " if location else f"{prog}: "
+    return head + text + ("\n" + hint.rstrip("\n") if hint else "")
 
 
 class ConfigError(QemuError):

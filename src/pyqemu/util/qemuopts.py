@@ -31,7 +31,7 @@ from pyqemu.util.cutils import (
     InvalidNumberError,
     NumberRangeError,
     ParseWarning,
-    id_wellformed,
+    check_id,
     invalid_parameter_value,
     parse_bool_param,
     parse_size,
@@ -42,7 +42,6 @@ from pyqemu.util.keyval import is_help_option, read_escaped_value
 
 ID_KEY = "id"
 NEGATION_PREFIX = "no"
-ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
 SIZE_HINT = (
     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively."
 )
@@ -309,8 +308,7 @@ class OptsStore:
                 raise ConfigError(f"Invalid parameter '{ID_KEY}'")
             return self.find(name) or Opts(opts_list, None, location)
         if opts_id is not None:
-            if not id_wellformed(opts_id):
-                raise invalid_parameter_value(ID_KEY, "an identifier", ID_HINT)
+            check_id(opts_id, ID_KEY)
             if self.find(name, opts_id) is not None:
                 raise ConfigError(f"Duplicate ID '{opts_id}' for {name}")
         return Opts(opts_list, opts_id, location)

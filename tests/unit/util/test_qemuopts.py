@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyqemu.util.cutils import ParseWarning
+from pyqemu.util.cutils import ID_HINT, ParseWarning
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.qemuopts import (
-    ID_HINT,
     SIZE_HINT,
     OptDesc,
     Opts,

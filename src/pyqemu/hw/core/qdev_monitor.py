@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyqemu.hw.core.qdev import DeviceState
 from pyqemu.qom.help import properties_help_text
-from pyqemu.qom.object import id_wellformed, object_class_get_list, object_new, type_lookup, type_properties
-from pyqemu.qom.object_interfaces import ID_HINT
+from pyqemu.qom.object import object_class_get_list, object_new, type_lookup, type_properties
+from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.module import module_load_qom_all
 
@@ -54,8 +54,7 @@ def _set_id(machine: MachineState, device: DeviceState, device_id: str | None) -
     if device_id is None:
         machine.peripheral(anonymous=True).add_child("device[*]", device)
         return
-    if not id_wellformed(device_id):
-        raise ConfigError("Parameter 'id' expects an identifier", hint=ID_HINT)
+    check_id(device_id)
     peripheral = machine.peripheral()
     if peripheral.child(device_id) is not None:
         raise ConfigError(f"Duplicate device ID '{device_id}'")

@@ -5,7 +5,9 @@ Board init of an x86 machine reads top to bottom in :meth:`X86MachineState.init`
 1. (the machine base has made ``system``, ``io`` and the main system bus;)
 2. RAM split at the board's low-memory limit: ``ram-below-4g`` from 0,
    the rest as ``ram-above-4g`` from 4 GiB, both aliases of one RAM region;
-3. 24 global interrupt lines (GSIs) — ISA IRQ N is GSI N;
+3. 24 global interrupt lines (GSIs) — ISA IRQ N is GSI N; once the
+   chipset exists they also reach the inputs of an ``ioapic`` object, as in
+   QEMU (see :class:`IoapicLines`);
 4. one CPU object per ``-smp`` CPU at ``/machine/unattached/device[N]``;
 5. the board's own chipset and devices (:meth:`X86MachineState.board_init`).
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyqemu.hw.core.machine import MachineState
+from pyqemu.hw.core.sysbus import SysBusDevice
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import ON_OFF_AUTO, STR, UINT64
 
@@ -35,6 +38,8 @@ GSI_NUM_PINS = 24
 ISA_NUM_IRQS = 16
 MAX_ISA_SERIAL_PORTS = 4
 DEFAULT_MEMDEV_TYPE = "memory-backend-ram"
+TYPE_IOAPIC = "ioapic"
+IOAPIC_CHILD = "ioapic"
 
 #: OnOffAuto machine properties: (name, description).
 _ON_OFF_AUTO_PROPS = (
@@ -61,6 +66,28 @@ def machine_ram(machine: MachineState) -> MemoryRegion:
         ram = machine.ram = backend.get_memory()  # type: ignore[attr-defined]
     assert ram is not None
     return ram  # type: ignore[no-any-return]
+
+
+@register_type
+class IoapicLines(SysBusDevice):
+    """The GSIs as the 24 unnamed GPIO inputs of an ``ioapic`` object, where QEMU's IOAPIC has them.
+
+    It only carries the lines so that they can be observed (``irq_intercept_in
+    ioapic`` in qtest, as QEMU's device tests do): it has no redirection
+    table, no MMIO window at 0xfec00000 and delivers nothing to the CPUs.
+    """
+
+    TYPE = TYPE_IOAPIC
+
+    def __init__(self) -> None:
+        super().__init__()
+        from pyqemu.hw.core.irq import qdev_init_gpio_in
+
+        self.levels = [0] * GSI_NUM_PINS
+        qdev_init_gpio_in(self, self._set_level, GSI_NUM_PINS)
+
+    def _set_level(self, n: int, level: int) -> None:
+        self.levels[n] = level
 
 
 @register_type
@@ -104,6 +131,7 @@ class X86MachineState(MachineState):
         self.gsi_levels = [0] * GSI_NUM_PINS
         self.cpus: list[Object] = []
         self.isa_bus: IsaBus | None = None
+        self.ioapic: IoapicLines | None = None
 
     # -- board init ------------------------------------------------------------------
 
@@ -117,10 +145,12 @@ class X86MachineState(MachineState):
         """The board's RAM layout, chipset and devices. Boards override."""
 
     def _allocate_gsi(self) -> list[Irq]:
-        from pyqemu.hw.core.irq import allocate_irqs
+        from pyqemu.hw.core.irq import allocate_irqs, qdev_get_gpio_in
 
         def record(n: int, level: int) -> None:
             self.gsi_levels[n] = level
+            if self.ioapic is not None:
+                qdev_get_gpio_in(self.ioapic, n).set(level)
 
         return allocate_irqs(record, GSI_NUM_PINS)
 
@@ -177,6 +207,21 @@ class X86MachineState(MachineState):
 
         isa_bus_irqs(bus, self.gsi[:ISA_NUM_IRQS])
         self.isa_bus = bus
+        self.ioapic = self._ioapic_init()
+
+    def _ioapic_init(self) -> IoapicLines:
+        """The ``ioapic`` object under the PCI host bridge (``/machine/i440fx``, ``/machine/q35``), else the machine."""
+        from pyqemu.hw.core.qdev import qdev_new
+        from pyqemu.hw.core.sysbus import sysbus_realize
+
+        pci_bus = getattr(self, "pci_bus", None)
+        parent = pci_bus.parent_device if pci_bus is not None else None
+        dev = qdev_new(TYPE_IOAPIC)
+        assert isinstance(dev, IoapicLines)
+        (parent or self).add_child(IOAPIC_CHILD, dev)
+        sysbus_realize(dev, self)
+        dev.unref()
+        return dev
 
     def create_rtc(self, bus: IsaBus) -> IsaDevice | None:
         """The MC146818 RTC at 0x70, IRQ 8; QEMU 7.2's x86 boards give it ``base_year`` 0."""
