@@ -93,6 +93,7 @@ QOM_TYPES: dict[str, str] = {
     "pc-q35-2.6-machine": "hw.i386.pc_q35",
     "pc-q35-2.5-machine": "hw.i386.pc_q35",
     "pc-q35-2.4-machine": "hw.i386.pc_q35",
+    "ioapic": "hw.i386.x86",
     "x86-machine": "hw.i386.x86",
     "cpu": "hw.i386.x86_cpu",
     "x86_64-cpu": "hw.i386.x86_cpu",

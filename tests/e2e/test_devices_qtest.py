@@ -14,7 +14,6 @@ import datetime
 import json
 import os
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -73,6 +72,19 @@ def poll(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) ->
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
+
+
+# -- interrupt lines ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("board", "path"), [
+    ("pc", "/machine/i440fx/ioapic"), ("q35", "/machine/q35/ioapic"), ("microvm", "/machine/ioapic"),
+])
+def test_gsi_lines_are_the_inputs_of_an_ioapic_object_where_qemu_has_it(board: str, path: str) -> None:
+    with QtestClient(f"-M {board} -nodefaults") as qts:
+        assert qts.qmp("qom-get", path=path, property="type") == {"return": "ioapic"}
+        assert qts.command("irq_intercept_in ioapic") == "OK"
+        assert qts.command(f"irq_intercept_in {path}") == "OK"
 
 
 # -- UART ---------------------------------------------------------------------------------
@@ -148,13 +160,17 @@ def test_uart_receive_interrupt_is_identified_and_cleared_by_reading(board: str,
     path = os.path.join(tmpdir_short, "s0")
     with QtestClient(uart_args(board, path)) as qts, connect(path) as peer:
         wait_connected(qts, "s0")
+        qts.irq_intercept_in("ioapic")
         qts.outb(UART_IER, IER_RDI)
         qts.outb(UART_MCR, MCR_OUT2)
         assert qts.inb(UART_IIR) & 0x0F == IIR_NO_INT
+        assert not qts.get_irq(COM1_IRQ)
         peer.sendall(b"x")
         poll(lambda: qts.inb(UART_IIR) & 0x0F == IIR_RDI, "the receive interrupt")
+        assert qts.get_irq(COM1_IRQ)
         assert qts.inb(UART_RBR) == ord("x")
         assert qts.inb(UART_IIR) & 0x0F == IIR_NO_INT
+        assert not qts.get_irq(COM1_IRQ)
 
 
 # -- RTC ----------------------------------------------------------------------------------
@@ -203,13 +219,17 @@ def test_rtc_reads_host_utc_in_bcd_then_binary(board: str) -> None:
 @pytest.mark.parametrize("board", RTC_BOARDS)
 def test_rtc_periodic_interrupt_follows_the_virtual_clock(board: str) -> None:
     with QtestClient(f"-M {board} -nodefaults -rtc clock=vm") as qts:
+        qts.irq_intercept_in("ioapic")
         cmos_write(qts, RTC_REG_A, REG_A_32KHZ_1024HZ)
         assert cmos_read(qts, RTC_REG_C) == 0
         cmos_write(qts, RTC_REG_B, REG_B_24H | REG_B_PIE)
         assert cmos_read(qts, RTC_REG_C) == 0  # the virtual clock has not moved
+        assert not qts.get_irq(RTC_IRQ)
         qts.clock_step(2 * PERIOD_1024HZ_NS)
+        assert qts.get_irq(RTC_IRQ)
         assert cmos_read(qts, RTC_REG_C) == REG_C_IRQF | REG_C_PF
-        assert cmos_read(qts, RTC_REG_C) == 0  # reading C clears it
+        assert not qts.get_irq(RTC_IRQ)  # reading C lowers the line
+        assert cmos_read(qts, RTC_REG_C) == 0  # and clears it
         cmos_write(qts, RTC_REG_B, REG_B_24H)  # as in QEMU, the periodic timer stops with PIE off
         qts.clock_step(2 * PERIOD_1024HZ_NS)
         assert cmos_read(qts, RTC_REG_C) == 0
@@ -271,5 +291,3 @@ def next_event(qts: QtestClient, name: str) -> dict[str, object]:
         if message.get("event") == name:
             return message  # type: ignore[no-any-return]
 
-
-_ = subprocess  # the client's process is a subprocess.Popen

@@ -109,6 +109,7 @@ def test_init_trace_on_stderr_and_sequence_listing(tmp_path) -> None:  # type: i
     ["-M", "none", "-chardev", "foo,id=x"],
     ["-M", "none", "-initrd", "/etc/hostname"],
     ["-M", "none", "-serial", "foo:bar"],
+    ["-M", "pc", "-serial", "chardev:nope"],
     ["-M", "none", "-serial", "tcp:localhost"],
     ["-M", "none", "-qmp", "tcp:localhost"],
     ["-M", "none", "-device", "isa-serial"],

@@ -49,14 +49,6 @@ class _SizeValue(SizeKind):
             raise ConfigError(f"Parameter '{name}' expects uint64")
         return value & UINT64_MAX
 
-    def from_str(self, text: str, name: str) -> int:
-        from pyqemu.util.cutils import parse_size
-
-        try:
-            return parse_size(text)
-        except ValueError as err:
-            raise ConfigError(f"Parameter '{name}' expects a size value") from err
-
 
 class _HostNodes(ValueKind):
     """A list of host NUMA node numbers: a JSON array, or ``N`` / ``N-M`` on the command line."""

@@ -57,8 +57,6 @@ class ValueKind:
 
 class BoolKind(ValueKind):
     qom_type = "bool"
-    _TRUE = frozenset({"on", "yes", "true", "y"})
-    _FALSE = frozenset({"off", "no", "false", "n"})
 
     def from_json(self, value: Any, name: str) -> bool:
         if not isinstance(value, bool):
@@ -66,11 +64,9 @@ class BoolKind(ValueKind):
         return value
 
     def from_str(self, text: str, name: str) -> bool:
-        if text in self._TRUE:
-            return True
-        if text in self._FALSE:
-            return False
-        raise _value_error(name, "'on' or 'off'")
+        from pyqemu.util.cutils import parse_bool_param
+
+        return parse_bool_param(name, text)
 
 
 class StrKind(ValueKind):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pyqemu.chardev.char import Chardev, Reporter, chardev_cleanup
+from pyqemu.chardev.char import Chardev, Reporter, chardev_cleanup, chardev_find
 from pyqemu.chardev.compat import parse_compat
 from pyqemu.chardev.create import chardev_new_from_opts
 from pyqemu.system.cmdline import PROG
@@ -68,6 +68,11 @@ def new_chardev_compat(vm: Emulator, label: str, spec: str, what: str, where: st
     if spec in _CONSOLE_SPECS:
         return new_chardev(vm, label, "null", {}, where)
     failed = ConfigError(f"could not connect {what} device to character backend '{spec}'")
+    if spec.startswith("chardev:"):
+        existing = chardev_find(vm.root, spec.removeprefix("chardev:"))
+        if existing is None:
+            raise failed
+        return existing
     try:
         parsed = parse_compat(spec)
         if parsed is None:

@@ -18,7 +18,7 @@ from typing import Any
 from pyqemu.system.cmdline import ParsedArg, check_target, first_pass, help_text, version_text
 from pyqemu.system.option_groups import new_opts_store
 from pyqemu.util.errors import ConfigError, EarlyExit, OptionError, location
-from pyqemu.util.keyval import KeyvalDict, keyval_parse, keyval_parse_into
+from pyqemu.util.keyval import KeyvalDict, is_help_option, keyval_parse, keyval_parse_into
 from pyqemu.util.qemuopts import Opts, OptsStore, ParseWarning
 
 NOT_IMPLEMENTED = "this option is not implemented in pyqemu yet"
@@ -162,7 +162,8 @@ def _bios(config: Config, arg: ParsedArg) -> None:
 @handles("accel")
 def _accel(config: Config, arg: ParsedArg) -> None:
     opts = _parse(config, "accel", arg)
-    if opts is None or opts.get("accel") in (None, "help", "?"):
+    name = opts.get("accel") if opts is not None else None
+    if name is None or is_help_option(name):
         from pyqemu.accel.accel import accel_help_text
 
         raise HelpRequest(accel_help_text)
@@ -220,7 +221,7 @@ def _device(config: Config, arg: ParsedArg) -> None:
         config.devices.append(CliItem(arg.location, value))
         return
     opts = _parse(config, "device", arg)
-    if opts is None or opts.has_help_option() or opts.get("driver") in ("help", "?"):
+    if opts is None or opts.has_help_option() or is_help_option(opts.get("driver")):
         if opts is not None:
             config.opts.delete(opts)
         config.devices.append(CliItem(arg.location, text))  # a help request, answered after the pass
@@ -249,7 +250,7 @@ def _global(config: Config, arg: ParsedArg) -> None:
 @handles("chardev")
 def _chardev(config: Config, arg: ParsedArg) -> None:
     opts = _parse(config, "chardev", arg)
-    if opts is None or opts.has_help_option() or opts.get("backend") in ("help", "?"):
+    if opts is None or opts.has_help_option() or is_help_option(opts.get("backend")):
         if opts is not None:
             config.opts.delete(opts)
         from pyqemu.system.help import chardev_help_text
@@ -317,7 +318,7 @@ _KNOWN_DISPLAYS = ("gtk", "sdl", "egl-headless", "curses", "vnc", "spice-app", "
 @handles("display")
 def _display(config: Config, arg: ParsedArg) -> None:
     kind = (arg.value or "").split(",", 1)[0]
-    if kind in ("help", "?"):
+    if is_help_option(kind):
         raise HelpRequest(lambda: "Available display backend types:\nnone\n")
     if kind in _KNOWN_DISPLAYS:
         raise ConfigError(f"Display '{kind}' is not available")
@@ -368,7 +369,7 @@ def _incoming(config: Config, arg: ParsedArg) -> None:
 
 @handles("trace")
 def _trace(config: Config, arg: ParsedArg) -> None:
-    if _parse(config, "trace", arg) is None or arg.value in ("help", "?"):
+    if _parse(config, "trace", arg) is None or is_help_option(arg.value):
         from pyqemu.system.help import trace_help_text
 
         raise HelpRequest(trace_help_text)

@@ -14,13 +14,14 @@ from pyqemu.hw.core.machine import find_machine_class, machine_classes
 from pyqemu.qom.help import properties_help_text
 from pyqemu.qom.object import object_class_by_name, object_class_get_list, type_properties
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.keyval import is_help_option
 from pyqemu.util.module import module_load_qom_all
 
 
 def machine_help_text(machine_opts: dict[str, Any]) -> str:
     """``-M help`` (every machine) or ``-M TYPE,help`` (its properties)."""
     name = machine_opts.get("type")
-    if name and name not in ("help", "?"):
+    if name and not is_help_option(name):
         cls = find_machine_class(name)
         if cls is None:
             raise ConfigError("unsupported machine type", hint="Use -machine help to list supported machines")
@@ -39,7 +40,7 @@ def machine_help_text(machine_opts: dict[str, Any]) -> str:
 
 def object_help_text(qom_type: str | None) -> str:
     """``-object help`` (user-creatable types) or ``-object TYPE,help`` (its properties)."""
-    if qom_type in (None, "help", "?"):
+    if qom_type is None or is_help_option(qom_type):
         module_load_qom_all()
         names = sorted(impl.name for impl in object_class_get_list("user-creatable"))
         return "List of user creatable objects:\n" + "".join(f"  {n}\n" for n in names)

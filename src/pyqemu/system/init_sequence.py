@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.core.phase import MachinePhase
 from pyqemu.util.errors import ConfigError, OptionError, StateError, location
+from pyqemu.util.keyval import is_help_option
 
 if TYPE_CHECKING:
     from pyqemu.system.config import Config
@@ -62,7 +63,7 @@ def read_default_config(vm: Emulator) -> None:
 def process_help_options(vm: Emulator) -> None:
     """``-device help`` and ``-cpu help`` are answered once every option is read."""
     config = _config(vm)
-    if config.cpu_option in ("help", "?"):
+    if is_help_option(config.cpu_option):
         from pyqemu.system.config import HelpRequest
         from pyqemu.system.help import cpu_help_text
 

@@ -139,10 +139,10 @@ class DeviceState(Object):
 
     def _do_realize(self) -> None:
         from pyqemu.hw.core.bus import device_reset_all, qbus_realize, qbus_unrealize
-        from pyqemu.hw.core.hotplug import qdev_get_hotplug_handler
+        from pyqemu.hw.core.hotplug import device_no_hotplug, qdev_get_hotplug_handler
 
         if self.hotplugged and not self.HOTPLUGGABLE:
-            raise ConfigError(f"Device '{self.typename}' does not support hotplugging")
+            raise device_no_hotplug(self)
         self._attach_unattached()
         handler = qdev_get_hotplug_handler(self)
         if handler is not None:

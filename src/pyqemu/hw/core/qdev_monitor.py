@@ -17,6 +17,7 @@ from pyqemu.qom.help import properties_help_text
 from pyqemu.qom.object import object_class_get_list, object_new, type_lookup, type_properties
 from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.keyval import is_help_option
 from pyqemu.util.module import module_load_qom_all
 
 if TYPE_CHECKING:
@@ -116,7 +117,9 @@ def find_bus_for(machine: MachineState, cls: type[DeviceState], bus_path: Any, h
     else:
         return None
     if hotplug and not bus.hotpluggable:
-        raise ConfigError(f"Bus '{bus.name}' does not support hotplugging")
+        from pyqemu.hw.core.hotplug import bus_no_hotplug
+
+        raise bus_no_hotplug(bus)
     return bus
 
 
@@ -144,7 +147,7 @@ def device_help_text(request: str) -> str:
     from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
 
     name = request.split(",", 1)[0]
-    if name not in ("help", "?"):
+    if not is_help_option(name):
         impl = type_lookup(name)
         if impl is None or not issubclass(impl.cls, DeviceState) or impl.abstract:
             raise ConfigError(f"Device '{name}' not found")

@@ -210,7 +210,7 @@ class X86MachineState(MachineState):
         self.ioapic = self._ioapic_init()
 
     def _ioapic_init(self) -> IoapicLines:
-        """The ``ioapic`` object under the PCI host bridge (``/machine/i440fx``, ``/machine/q35``), else the machine."""
+        """The ``ioapic`` object: under the PCI host (``/machine/q35/ioapic``), else ``/machine/ioapic``."""
         from pyqemu.hw.core.qdev import qdev_new
         from pyqemu.hw.core.sysbus import sysbus_realize
 
@@ -224,8 +224,12 @@ class X86MachineState(MachineState):
         return dev
 
     def create_rtc(self, bus: IsaBus) -> IsaDevice | None:
-        """The MC146818 RTC at 0x70, IRQ 8; QEMU 7.2's x86 boards give it ``base_year`` 0."""
-        return create_isa_device(self, bus, "mc146818rtc", lambda dev: dev.property_set("base_year", 0))
+        """The MC146818 RTC at 0x70, output wired to IRQ 8; QEMU 7.2's x86 boards give it ``base_year`` 0."""
+        from pyqemu.hw.isa.isa_bus import isa_connect_gpio_out
+
+        rtc = create_isa_device(self, bus, "mc146818rtc", lambda dev: dev.property_set("base_year", 0))
+        isa_connect_gpio_out(rtc, 0, rtc.irq)  # type: ignore[attr-defined]
+        return rtc
 
     def create_serial_ports(self, bus: IsaBus) -> None:
         """An ``isa-serial`` for each ``-serial`` backend, as ports 0-3 (``serial_hds_isa_init``)."""
