@@ -322,3 +322,19 @@ def parse_string(text: bytes) -> str:
             raise _Fail(text[begin:pos] + b" is not a valid Unicode character")
         out.append(chr(cp))
     return "".join(out)
+
+
+def parse_json_value(text: str) -> Any:
+    """Exactly one JSON value from ``text``, as QEMU's ``qobject_from_json`` reads ``-device {…}``.
+
+    Raises :class:`JsonParseError` for bad JSON and for more than one value.
+    """
+    parser = JsonStreamParser()
+    items = parser.feed(text.encode()) + parser.flush()
+    if not items:
+        raise JsonParseError("Expecting a JSON value")
+    if isinstance(items[0], JsonParseError):
+        raise items[0]
+    if len(items) > 1:  # whatever follows a complete value, QEMU reports so
+        raise JsonParseError("Expecting at most one JSON value")
+    return items[0]

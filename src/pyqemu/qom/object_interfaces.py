@@ -98,6 +98,32 @@ def user_creatable_add(
     return obj
 
 
+def _string_member(values: Mapping[str, Any], name: str) -> str | None:
+    value = values.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"Invalid parameter type for '{name}', expected: string")
+    return value
+
+
+def user_creatable_qom_type(values: Mapping[str, Any]) -> str:
+    """The ``qom-type`` member of ``-object`` / ``object-add`` options, or QEMU's error."""
+    qom_type = _string_member(values, "qom-type")
+    if qom_type is None:
+        raise ConfigError("Parameter 'qom-type' is missing")
+    return qom_type
+
+
+def user_creatable_add_dict(root: Object, values: Mapping[str, Any], *, from_text: bool = False) -> Object:
+    """Create an object from its whole option dict (``qom-type``, ``id``, properties), as
+    ``-object`` and ``object-add`` give it (QEMU's ``user_creatable_add_qapi``)."""
+    props = dict(values)
+    qom_type = user_creatable_qom_type(props)
+    object_id = _string_member(props, "id")
+    del props["qom-type"]
+    props.pop("id", None)
+    return user_creatable_add(root, qom_type, object_id, props, from_text=from_text)
+
+
 def user_creatable_del(root: Object, object_id: str) -> None:
     """Remove ``/objects/ID`` (``object-del``), or QEMU's error."""
     objects = container_get(root, OBJECTS_PATH)

@@ -9,7 +9,6 @@ message that names it, never ignored.  Help requests (``-M help``,
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,11 +213,9 @@ def _object(config: Config, arg: ParsedArg) -> None:
 def _device(config: Config, arg: ParsedArg) -> None:
     text = arg.value or ""
     if text.startswith("{"):
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"JSON parse error, {err.msg}") from err
-        config.devices.append(CliItem(arg.location, value))
+        from pyqemu.qapi.json_parser import parse_json_value
+
+        config.devices.append(CliItem(arg.location, parse_json_value(text)))
         return
     opts = _parse(config, "device", arg)
     if opts is None or opts.has_help_option() or is_help_option(opts.get("driver")):

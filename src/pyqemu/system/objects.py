@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyqemu.qom.object_interfaces import user_creatable_add
-from pyqemu.util.errors import ConfigError, location
+from pyqemu.qom.object_interfaces import user_creatable_add_dict, user_creatable_qom_type
+from pyqemu.util.errors import location
 
 if TYPE_CHECKING:
     from pyqemu.system.emulator import Emulator
@@ -28,13 +28,6 @@ def create_objects(vm: Emulator, *, early: bool) -> None:
     """Create the ``-object``s of one half, in command-line order."""
     assert vm.config is not None
     for item in vm.config.objects:
-        values = dict(item.value)
-        qom_type = values.pop("qom-type", None)
-        if not isinstance(qom_type, str):
-            with location(item.location):
-                raise ConfigError("Parameter 'qom-type' is missing")
-        if created_early(qom_type) != early:
-            continue
-        object_id = values.pop("id", None)
         with location(item.location):
-            user_creatable_add(vm.root, qom_type, object_id, values, from_text=True)
+            if created_early(user_creatable_qom_type(item.value)) == early:
+                user_creatable_add_dict(vm.root, item.value, from_text=True)

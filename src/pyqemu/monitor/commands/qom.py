@@ -7,7 +7,7 @@ from typing import Any
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.schema import SCHEMA
 from pyqemu.qom.object import Object, object_class_by_name, object_class_get_list, type_properties
-from pyqemu.qom.object_interfaces import user_creatable_add, user_creatable_del
+from pyqemu.qom.object_interfaces import user_creatable_add_dict, user_creatable_del
 from pyqemu.qom.path import resolve_path
 from pyqemu.util.errors import ConfigError, NotFoundError
 from pyqemu.util.module import module_load_qom_all
@@ -72,16 +72,7 @@ def qom_list_properties(ctx: CommandContext, typename: str) -> list[dict[str, An
 @SCHEMA.command("object-add", arguments={"qom-type": "str", "id": "str"}, raw_arguments=True,
                 allow_preconfig=True, allow_init_config=True)
 def object_add(ctx: CommandContext, **arguments: Any) -> None:
-    props = dict(arguments)
-    qom_type = props.pop("qom-type", None)
-    object_id = props.pop("id", None)
-    if qom_type is None:
-        raise ConfigError("Parameter 'qom-type' is missing")
-    if not isinstance(qom_type, str):
-        raise ConfigError("Invalid parameter type for 'qom-type', expected: string")
-    if object_id is not None and not isinstance(object_id, str):
-        raise ConfigError("Invalid parameter type for 'id', expected: string")
-    user_creatable_add(ctx.vm.root, qom_type, object_id, props)
+    user_creatable_add_dict(ctx.vm.root, arguments)
 
 
 @SCHEMA.command("object-del", arguments={"id": "str"}, allow_preconfig=True, allow_init_config=True)
