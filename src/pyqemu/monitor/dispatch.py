@@ -75,6 +75,11 @@ def dispatch(vm: Emulator, monitor: QmpMonitor, message: Any) -> dict[str, Any] 
     except QemuError as err:
         vm.handle_requests()
         return _reply("error", err.qmp_error(), request_id)
+    except Exception as err:  # a bug in a handler must not cost the client its connection
+        import traceback
+
+        traceback.print_exc()
+        return _reply("error", {"class": "GenericError", "desc": f"internal error: {err}"}, request_id)
     vm.handle_requests()
     if not cmd.success_response:
         return None

@@ -70,8 +70,6 @@ _WHITESPACE = b" \t\r\n"
 _DIGIT = frozenset(b"0123456789")
 _EXP = frozenset(b"eE")
 _STRING_BYTE = range(0x20, 0xFE)  # what may follow a quote or a backslash
-# Bytes where error recovery stops and lexing resumes (the byte is re-read).
-_RESYNC = (frozenset(range(0x20)) - {ord("\t")}) | {0xFE, 0xFF} | set(_STRUCTURAL)
 
 # States that stay put on a run of bytes: the run's pattern.
 _RUNS = {

@@ -62,9 +62,7 @@ class Config:
     cpu_option: str | None = None
     defaults: bool = True
     user_config: bool = True
-    display: str | None = None
     nographic: bool = False
-    vga: str | None = None
     uuid: str | None = None
     pidfile: str | None = None
     daemonize: bool = False
@@ -321,20 +319,17 @@ def _display(config: Config, arg: ParsedArg) -> None:
         raise ConfigError(f"Display '{kind}' is not available")
     if kind != "none":
         raise ConfigError(f"Parameter 'type' does not accept value '{kind}'")
-    config.display = kind
 
 
 @handles("nographic")
 def _nographic(config: Config, arg: ParsedArg) -> None:
     config.nographic = True
-    config.display = "none"
 
 
 @handles("vga")
 def _vga(config: Config, arg: ParsedArg) -> None:
     if arg.value != "none":
         raise OptionError("only '-vga none' is implemented in pyqemu yet")
-    config.vga = arg.value
 
 
 # -- process and run control -----------------------------------------------------------

@@ -289,4 +289,3 @@ class Emulator:
             self._exit = loop.loop.create_future()
             loop.call_soon_threadsafe(self.handle_requests)
             return int(loop.run_until_complete(self._exit))  # type: ignore[arg-type]
-        return self.exit_status

@@ -150,8 +150,6 @@ def init_main_loop(vm: Emulator) -> None:
 
     vm.main_loop = main_loop = MainLoop()
     vm.cleanup.callback(main_loop.close)
-    main_loop.bql.acquire()
-    vm.cleanup.callback(main_loop.bql.release)
     if vm.handle_signals:
         start_signal_thread(
             lambda signo, pid: main_loop.call_soon_threadsafe(lambda: vm.system_killed(signo, pid))
@@ -180,6 +178,8 @@ def configure_rtc(vm: Emulator) -> None:
 
     opts = _config(vm).opts.find("rtc")
     vm.rtc = parse_rtc_options(opts)
+    if vm.rtc.driftfix == "slew":  # QEMU's sugar for the RTC's lost-tick policy
+        vm.global_props.append(("mc146818rtc", "lost_tick_policy", "slew"))
 
 
 def select_machine_class(vm: Emulator) -> None:
@@ -317,6 +317,9 @@ def check_boot_files(vm: Emulator) -> None:
         if path is not None and not os.access(path, os.R_OK):
             raise ConfigError(f"could not load kernel '{path}'" if path == machine.kernel_filename
                               else f"could not load initial ram disk '{path}'")
+    if machine.kernel_filename is not None or machine.dtb is not None:
+        raise OptionError("direct kernel boot (-kernel, -initrd, -append, -dtb) is not implemented "
+                          "in pyqemu yet")
 
 
 def init_migration_state(vm: Emulator) -> None:
@@ -387,9 +390,12 @@ def set_cpu_type(vm: Emulator) -> None:
     assert machine is not None
     option = _config(vm).cpu_option
     if option is not None:
-        model = option.split(",", 1)[0]
-        machine.cpu_type = f"{model}-x86_64-cpu"
-        machine.cpu_option = option
+        from pyqemu.hw.i386.x86_cpu import x86_cpu_class_by_name
+
+        model, _, features = option.partition(",")
+        if features:
+            raise OptionError("CPU features are not implemented in pyqemu yet", location=f"-cpu {option}")
+        machine.cpu_type = x86_cpu_class_by_name(model)
 
 
 # -- Board init (phase initialized) --------------------------------------------------
@@ -463,6 +469,8 @@ def start_vm(vm: Emulator) -> None:
     config = _config(vm)
     if config.incoming is None and config.autostart:
         vm.vm_start()
+    if vm.accel is not None and vm.accel.NAME == "kvm" and getattr(vm.machine, "cpus", None):
+        vm.warn("pyqemu does not run vCPUs yet: the machine is built, the guest does not execute")
 
 
 def report_ready(vm: Emulator) -> None:
@@ -556,15 +564,16 @@ class InitSequence:
 
     def _run_step(self, stage: Stage, step: Step) -> None:
         start = time.monotonic_ns()
+        last_of_stage = stage.steps[-1] is step
         try:
             step(self.vm)
         except BaseException:
             self.failed = step_name(step)
+            self.vm.trace.record(step_name(step), stage.name, self.vm.phase.qapi_name, start,
+                                 time.monotonic_ns())
             raise
-        finally:
-            last_of_stage = stage.steps[-1] is step
-            phase = stage.phase if last_of_stage else self.vm.phase
-            self.vm.trace.record(step_name(step), stage.name, phase.qapi_name, start, time.monotonic_ns())
+        phase = stage.phase if last_of_stage else self.vm.phase
+        self.vm.trace.record(step_name(step), stage.name, phase.qapi_name, start, time.monotonic_ns())
         if last_of_stage and stage.phase != self.vm.phase:
             self.vm.phase = stage.phase
             self.vm.emit_event("MACHINE_PHASE_CHANGE", {"phase": stage.phase.qapi_name})

@@ -21,9 +21,6 @@ class RtcConfig:
     clock: str = "host"
     driftfix: str = "none"
 
-    def guest_time(self) -> float:
-        """Seconds since the epoch as the guest's RTC should start at."""
-        return time.time() + self.offset_s
 
 
 def _parse_base(base: str) -> tuple[bool, int]:

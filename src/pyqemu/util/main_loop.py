@@ -137,6 +137,7 @@ class MainLoop:
         self._timers: list[tuple[int, int, Timer]] = []
         self._seq = itertools.count()
         self._wakeup: asyncio.TimerHandle | None = None
+        self._loop_thread = threading.get_ident()
 
     # -- fd handlers and callbacks ---------------------------------------
 
@@ -166,7 +167,10 @@ class MainLoop:
     def _arm(self, timer: Timer) -> None:
         assert timer.expire_ns is not None
         heapq.heappush(self._timers, (timer.expire_ns, next(self._seq), timer))
-        self.rearm()
+        if threading.get_ident() == self._loop_thread:
+            self.rearm()
+        else:  # a vCPU thread (holding the big lock): the loop must wake up to see it
+            self.loop.call_soon_threadsafe(self.rearm)
 
     def _deadline_s(self) -> float | None:
         """Loop time at which the earliest runnable timer expires."""
@@ -226,7 +230,10 @@ class MainLoop:
     # -- running -------------------------------------------------------------
 
     def run_until_complete(self, future: asyncio.Future[object] | asyncio.Task[object]) -> object:
-        """Run the loop, holding the big lock, until ``future`` is done."""
+        """Run the loop, holding the big lock (except while waiting), until ``future`` is done.
+
+        The caller must not hold the lock already: the selector releases it once per wait.
+        """
         with self.bql:
             return self.loop.run_until_complete(future)
 

@@ -172,3 +172,66 @@ def test_sequence_help_lists_stages_and_steps() -> None:
     text = sequence_help_text()
     assert "late creation  ->  accel-created" in text
     assert text.index("create_machine") < text.index("configure_accelerators") < text.index("run_board_init")
+
+
+def test_big_lock_is_free_while_the_running_emulator_waits() -> None:
+    """A vCPU thread can take the big lock whenever the main loop is idle."""
+    import threading
+
+    vm = _emulator("-S")
+    took: list[bool] = []
+
+    def vcpu() -> None:
+        assert vm.main_loop is not None
+        got = vm.main_loop.bql.acquire(timeout=5)
+        took.append(got)
+        if got:
+            vm.main_loop.bql.release()
+        vm.main_loop.call_soon_threadsafe(vm.quit)
+
+    start_up = vm.sequence.start
+
+    def start_then_spawn() -> None:
+        start_up()
+        assert vm.main_loop is not None
+        vm.main_loop.loop.call_soon(lambda: threading.Thread(target=vcpu).start())
+
+    vm.sequence.start = start_then_spawn  # type: ignore[method-assign]
+    assert vm.run() == 0
+    assert took == [True]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["-M", "pc", "-cpu", "qemu64,+avx"], "CPU features are not implemented in pyqemu yet"),
+    (["-M", "pc", "-cpu", "nope"], "unable to find CPU model 'nope'"),
+    (["-M", "pc", "-kernel", "/etc/hostname"], "direct kernel boot"),
+    (["-M", "pc,usb=on"], "machine property 'usb' is not implemented in pyqemu yet"),
+])
+def test_what_pyqemu_cannot_do_is_refused(extra: list[str], message: str) -> None:
+    vm = Emulator(["-accel", "qtest", "-nodefaults", "-S", *extra])
+    with pytest.raises(ConfigError, match=message):
+        vm.sequence.start()
+    vm.cleanup.close()
+
+
+def test_kvm_accel_takes_only_the_default_properties() -> None:
+    vm = Emulator(["-M", "none", "-nodefaults", "-S", "-accel", "kvm,kernel-irqchip=split"])
+    with pytest.raises(ConfigError, match="'kernel-irqchip' other than on is not implemented") as info:
+        vm.sequence.start()
+    assert info.value.location == "-accel kvm,kernel-irqchip=split"
+    vm.cleanup.close()
+
+
+def test_query_cpus_fast_lists_the_board_cpus() -> None:
+    from pyqemu.monitor.commands.machine import query_cpus_fast
+    from pyqemu.monitor.dispatch import CommandContext
+
+    vm = Emulator(["-M", "pc", "-accel", "qtest", "-nodefaults", "-S", "-smp", "2"])
+    vm.sequence.start()
+    cpus = query_cpus_fast(CommandContext(vm, None))  # type: ignore[arg-type]
+    assert [(c["cpu-index"], c["props"], c["target"]) for c in cpus] == [
+        (0, {"core-id": 0, "thread-id": 0, "socket-id": 0}, "x86_64"),
+        (1, {"core-id": 1, "thread-id": 0, "socket-id": 0}, "x86_64"),
+    ]
+    assert all(c["qom-path"].startswith("/machine/unattached/device[") for c in cpus)
+    vm.cleanup.close()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.accel.accel import AccelState
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import INT, UINT32, enum_kind
-from pyqemu.util.errors import KvmError
+from pyqemu.util.errors import ConfigError, KvmError
 
 if TYPE_CHECKING:
     from pyqemu.accel.kvm.system import Kvm
@@ -21,6 +21,27 @@ if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
 
 KERNEL_IRQCHIP = enum_kind("OnOffSplit", ["on", "off", "split"])
+
+#: (property, kind, attribute, default, description): QEMU's; pyqemu takes only the defaults yet.
+_PROPERTIES = (
+    ("kernel-irqchip", KERNEL_IRQCHIP, "kernel_irqchip", "on", "Configure KVM in-kernel irqchip"),
+    ("kvm-shadow-mem", INT, "shadow_mem", -1, "KVM shadow MMU size"),
+    ("dirty-ring-size", UINT32, "dirty_ring_size", 0,
+     "Size of KVM dirty page ring buffer (default: 0, i.e. use bitmap)"),
+)
+
+
+def _only_default(name: str, attr: str, default: object) -> Any:
+    """A setter that takes the default and refuses, clearly, what pyqemu does not implement."""
+
+    def set_value(accel: Any, value: object) -> None:
+        if value != default:
+            raise ConfigError(
+                f"kvm-accel property '{name}' other than {default} is not implemented in pyqemu yet"
+            )
+        setattr(accel, attr, value)
+
+    return set_value
 
 
 @register_type
@@ -31,20 +52,11 @@ class KvmAccel(AccelState):
 
     @classmethod
     def class_init(cls) -> None:
-        cls.class_property_add(
-            "kernel-irqchip", KERNEL_IRQCHIP, lambda a: a.kernel_irqchip,
-            lambda a, v: setattr(a, "kernel_irqchip", v),
-            description="Configure KVM in-kernel irqchip",
-        )
-        cls.class_property_add(
-            "kvm-shadow-mem", INT, lambda a: a.shadow_mem, lambda a, v: setattr(a, "shadow_mem", v),
-            description="KVM shadow MMU size",
-        )
-        cls.class_property_add(
-            "dirty-ring-size", UINT32, lambda a: a.dirty_ring_size,
-            lambda a, v: setattr(a, "dirty_ring_size", v),
-            description="Size of KVM dirty page ring buffer (default: 0, i.e. use bitmap)",
-        )
+        for name, kind, attr, default, description in _PROPERTIES:
+            cls.class_property_add(
+                name, kind, lambda a, attr=attr: getattr(a, attr), _only_default(name, attr, default),
+                description=description,
+            )
 
     def __init__(self) -> None:
         super().__init__()

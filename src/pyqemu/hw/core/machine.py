@@ -77,10 +77,10 @@ _SIMPLE_PROPERTIES = (
     ("dumpdtb", STR, "dumpdtb", "Write the generated device tree to this file and exit"),
     ("firmware", STR, "firmware", "Firmware image to load"),
     ("dt-compatible", STR, "dt_compatible", "Value for the device tree root's \"compatible\""),
-    ("memory-encryption", STR, "memory_encryption", "Memory encryption object to use"),
+    ("memory-encryption", STR, "memory_encryption", "Memory encryption object to use (not implemented)"),
     ("dump-guest-core", BOOL, "dump_guest_core", "Whether guest RAM goes into core dumps"),
     ("mem-merge", BOOL, "mem_merge", "Whether the host may merge identical guest pages"),
-    ("usb", BOOL, "usb", "Whether to create a USB controller"),
+    ("usb", BOOL, "usb", "Whether to create a USB controller (pyqemu has none: only off)"),
     ("graphics", BOOL, "graphics", "Whether to emulate a graphics device"),
     ("suppress-vmdesc", BOOL, "suppress_vmdesc", "Leave the VM description out of migration data"),
     ("phandle-start", INT, "phandle_start", "First phandle the device tree generator may use"),
@@ -142,7 +142,7 @@ class MachineState(Object):
         self.kernel_filename = self.initrd_filename = self.kernel_cmdline = None
         self.dtb = self.dumpdtb = self.firmware = self.dt_compatible = None
         self.memory_encryption: str | None = None
-        self.dump_guest_core = self.mem_merge = self.usb = self.graphics = True
+        self.dump_guest_core = self.mem_merge = self.graphics = True
         self.usb = False
         self.suppress_vmdesc = False
         self.phandle_start = 0
@@ -159,7 +159,6 @@ class MachineState(Object):
         #: Backends of ``-serial`` (None for ``none``), for the board's serial ports (QEMU's ``serial_hd``).
         self.serial_chardevs: list[Any] = []
         self.cpu_type: str | None = type(self).DEFAULT_CPU_TYPE
-        self.cpu_option: str | None = None
         #: ``(driver, property, value)`` from compat props and ``-global``, in order.
         self.global_props: list[tuple[str, str, str]] = []
         #: Called once every device exists (QEMU's machine init-done notifiers).
@@ -232,8 +231,19 @@ def _getter(attr: str) -> Any:
     return lambda obj: getattr(obj, attr)
 
 
+#: Machine properties pyqemu cannot honour yet: (attribute, the only value it accepts).
+_UNSUPPORTED_VALUES = {"usb": False, "memory_encryption": None}
+
+
 def _setter(attr: str) -> Any:
-    return lambda obj, value: setattr(obj, attr, value)
+    def set_value(obj: Any, value: Any) -> None:
+        if attr in _UNSUPPORTED_VALUES and value != _UNSUPPORTED_VALUES[attr]:
+            from pyqemu.util.errors import ConfigError
+
+            raise ConfigError(f"machine property '{attr.replace('_', '-')}' is not implemented in pyqemu yet")
+        setattr(obj, attr, value)
+
+    return set_value
 
 
 # -- the machine types, as -M help and query-machines list them --------------------------

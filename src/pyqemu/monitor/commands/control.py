@@ -6,6 +6,7 @@ from typing import Any
 
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.introspect import query_commands, query_qmp_schema
+from pyqemu.qapi.request import ERR_ALREADY_NEGOTIATED
 from pyqemu.qapi.schema import SCHEMA
 from pyqemu.util.errors import CommandNotFoundError
 
@@ -23,7 +24,7 @@ def qmp_capabilities(ctx: CommandContext, enable: list[str] | None = None) -> No
     """Leave capabilities negotiation, enabling out-of-band execution if asked."""
     session = ctx.monitor.session
     if session.negotiated:
-        raise CommandNotFoundError("Capabilities negotiation is already complete, command ignored")
+        raise CommandNotFoundError(ERR_ALREADY_NEGOTIATED)
     session.oob = "oob" in (enable or [])
     session.negotiated = True
 
@@ -47,5 +48,5 @@ def query_qmp_schema_(ctx: CommandContext) -> list[dict[str, Any]]:
 
 @SCHEMA.command("quit", allow_preconfig=True)
 def quit_(ctx: CommandContext) -> None:
-    """End the emulator: the reply goes out first, then SHUTDOWN, then the connection closes."""
+    """End the emulator: SHUTDOWN, then the reply (QEMU's order), then the connection closes."""
     ctx.vm.quit()

@@ -59,9 +59,23 @@ def query_machines(ctx: CommandContext) -> list[dict[str, Any]]:
 
 @SCHEMA.command("query-cpus-fast", returns=["CpuInfoFast"], allow_preconfig=True)
 def query_cpus_fast(ctx: CommandContext) -> list[dict[str, Any]]:
+    import threading
+
     machine = ctx.vm.machine
-    cpus = getattr(machine, "cpus", []) if machine is not None else []
-    return [cpu.cpu_info_fast() for cpu in cpus]
+    if machine is None:
+        return []
+    topo = machine.smp
+    infos = []
+    for index, cpu in enumerate(getattr(machine, "cpus", [])):
+        props = {
+            "core-id": index // topo.threads % topo.cores,
+            "thread-id": index % topo.threads,
+            "socket-id": index // (topo.threads * topo.cores * topo.dies),
+        }
+        # No vCPU thread runs yet: the main thread stands for each CPU.
+        infos.append({"thread-id": threading.get_native_id(), "props": props,
+                      "qom-path": cpu.canonical_path(), "cpu-index": index, "target": "x86_64"})
+    return infos
 
 
 @SCHEMA.command("query-machine-phase", returns="MachinePhaseInfo", allow_preconfig=True,
