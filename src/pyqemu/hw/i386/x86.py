@@ -229,6 +229,7 @@ class X86MachineState(MachineState):
 
         rtc = create_isa_device(self, bus, "mc146818rtc", lambda dev: dev.property_set("base_year", 0))
         isa_connect_gpio_out(rtc, 0, rtc.irq)  # type: ignore[attr-defined]
+        self.add_alias("rtc-time", rtc, "date")  # QEMU's /machine rtc-time
         return rtc
 
     def create_serial_ports(self, bus: IsaBus) -> None:

@@ -557,6 +557,5 @@ def mc146818_rtc_init(bus: IsaBus, base_year: int, intercept_irq: Irq | None = N
         qdev_connect_gpio_out(dev, 0, intercept_irq)
     else:
         isa_connect_gpio_out(dev, 0, dev.irq)
-    machine = qdev_get_machine(dev)
-    machine.property_add(ObjectProperty("rtc-time", STRUCT_TM, get=lambda _obj: dev._core().get_time()))
+    qdev_get_machine(dev).add_alias("rtc-time", dev, "date")
     return dev

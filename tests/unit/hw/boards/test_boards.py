@@ -207,3 +207,21 @@ def test_cpu_max_is_created_with_apic_ids() -> None:
         assert [c.typename for c in cpus] == ["max-x86_64-cpu"] * 2
         assert [c.property_get("apic-id") for c in cpus] == [0, 1]
         assert cpus[1].canonical_path() == "/machine/unattached/device[1]"
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_machine_rtc_time_is_the_rtc_date(machine: str) -> None:
+    """QEMU's ``/machine`` ``rtc-time``: an alias of the RTC's ``date`` (struct tm, UTC)."""
+    import time
+
+    from pyqemu.system.emulator import Emulator
+
+    vm = Emulator(["-M", machine, "-accel", "qtest", "-nodefaults", "-S"])
+    vm.sequence.start()
+    assert vm.machine is not None
+    now = time.gmtime()
+    rtc = vm.machine.property_get("rtc-time")
+    expected = (now.tm_year - 1900, now.tm_mon - 1, now.tm_mday)
+    assert (rtc["tm_year"], rtc["tm_mon"], rtc["tm_mday"]) == expected
+    assert [p.type for p in vm.machine.iter_properties() if p.name == "rtc-time"] == ["struct tm"]
+    vm.cleanup.close()
