@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyqemu.hw.core.phase import MachinePhase
 from pyqemu.util.errors import ConfigError, OptionError, StateError, location
@@ -486,8 +485,7 @@ def report_ready(vm: Emulator) -> None:
 Step = Callable[["Emulator"], None]
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """Steps that run together; when the last one is done the machine is in ``phase``."""
 
     name: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 NS_PER_MS = 1_000_000
 
@@ -34,8 +33,7 @@ def process_start_ns() -> int | None:
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME) - age_ns - boot_to_mono
 
 
-@dataclass(frozen=True)
-class TraceRecord:
+class TraceRecord(NamedTuple):
     """One step as it ran."""
 
     step: str

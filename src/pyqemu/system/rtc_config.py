@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.qemuopts import Opts
@@ -11,8 +11,7 @@ from pyqemu.util.qemuopts import Opts
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
-@dataclass(frozen=True)
-class RtcConfig:
+class RtcConfig(NamedTuple):
     """Where guest wall-clock time starts, and which clock drives it."""
 
     utc: bool = True

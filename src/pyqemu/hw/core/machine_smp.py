@@ -7,7 +7,7 @@ equal ``maxcpus`` and the machine's CPU limits must hold, with QEMU's texts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyqemu.util.errors import ConfigError
 
@@ -16,8 +16,7 @@ ZERO_WARNING = (
 )
 
 
-@dataclass(frozen=True)
-class CpuTopology:
+class CpuTopology(NamedTuple):
     cpus: int = 1
     sockets: int = 1
     dies: int = 1
@@ -27,8 +26,7 @@ class CpuTopology:
     max_cpus: int = 1
 
 
-@dataclass(frozen=True)
-class SmpLimits:
+class SmpLimits(NamedTuple):
     """What a machine type supports (QEMU's ``MachineClass`` smp fields)."""
 
     name: str
