@@ -120,6 +120,8 @@ QOM_TYPES: dict[str, str] = {
     "mch": "hw.pci_host.q35",
     "q35-pcihost": "hw.pci_host.q35",
     "mc146818rtc": "hw.rtc.mc146818rtc",
+    "virtio-mmio": "hw.virtio.virtio_mmio",
+    "virtio-mmio-bus": "hw.virtio.virtio_mmio",
     "memory-backend": "memory.backends",
     "memory-backend-file": "memory.backends",
     "memory-backend-memfd": "memory.backends",

@@ -3,9 +3,13 @@
 Board init: RAM (split at 3 GiB), then ``isa.0`` on a bare
 ``isabus-bridge``, the RTC (``rtc=on``, or ``auto``) and, with
 ``isa-serial=on``, a serial port per ``-serial``.  As in QEMU 7.2 it has no
-keyboard controller: guests reset by triple fault.  Not modelled yet: the
-24 virtio-mmio transports, the two IOAPICs, the ACPI GED and fw_cfg that
-QEMU's microvm also creates.
+keyboard controller: guests reset by triple fault.
+
+Empty virtio-mmio transports sit 512 bytes apart from 0xfeb00000: 24 of
+them on GSIs 24-47 (the second IOAPIC's pins) when ACPI is on and
+``ioapic2`` is not off, else 8 on GSIs 16-23 (ACPI on) or 5-12 (ACPI off).
+Not modelled yet: the second IOAPIC (so transports on GSIs 24-47 are left
+unconnected), the ACPI GED and fw_cfg that QEMU's microvm also creates.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ if TYPE_CHECKING:
 TYPE_MICROVM_MACHINE = "microvm-machine"
 MICROVM_LOWMEM = 3 * GiB
 MICROVM_MAX_CPUS = 288
+VIRTIO_MMIO_BASE = 0xFEB00000
+#: Transports and their first GSI (QEMU's ``virtio_num_transports``, ``virtio_irq_base``).
+VIRTIO_ON_IOAPIC2 = (24, 24)
+VIRTIO_WITH_ACPI = (8, 16)
+VIRTIO_WITHOUT_ACPI = (8, 5)
 
 _PROPS = (
     ("rtc", ON_OFF_AUTO, "rtc", "auto", "Enable MC146818 RTC"),
@@ -67,7 +76,47 @@ class MicrovmMachine(X86MachineState):
         isa_bus = isa_bus_new(None, memory.system_io, memory=memory.system_memory,
                               sysbus=sysbus_get_default(self))
         self.wire_isa_irqs(isa_bus)
+        self.create_virtio_transports()
         if self.rtc != "off":  # type: ignore[attr-defined]
             self.create_rtc(isa_bus)
         if self.isa_serial:  # type: ignore[attr-defined]
             self.create_serial_ports(isa_bus)
+
+    def acpi_enabled(self) -> bool:
+        """Whether ACPI is on (``acpi=on`` or ``auto``; QEMU's ``x86_machine_is_acpi_enabled``)."""
+        return self.acpi != "off"  # type: ignore[attr-defined]
+
+    def virtio_layout(self) -> tuple[int, int]:
+        """How many virtio-mmio transports, and the GSI of the first (``microvm_devices_init``)."""
+        if not self.acpi_enabled():
+            return VIRTIO_WITHOUT_ACPI
+        if self.ioapic2 == "off":  # type: ignore[attr-defined]
+            return VIRTIO_WITH_ACPI
+        return VIRTIO_ON_IOAPIC2
+
+    def create_virtio_transports(self) -> None:
+        """Empty ``virtio-mmio`` transports at ``VIRTIO_MMIO_BASE + 512 * N`` on consecutive GSIs."""
+        from pyqemu.hw.core.qdev import qdev_new, qdev_realize_and_unref
+        from pyqemu.hw.core.qdev_monitor import apply_global_props
+        from pyqemu.hw.core.sysbus import (
+            SysBusDevice,
+            sysbus_connect_irq,
+            sysbus_get_default,
+            sysbus_mmio_map,
+        )
+        from pyqemu.hw.virtio.virtio_mmio import TYPE_VIRTIO_MMIO, VIRTIO_MMIO_SIZE
+
+        count, irq_base = self.virtio_layout()
+        for index in range(count):
+            dev = qdev_new(TYPE_VIRTIO_MMIO)
+            assert isinstance(dev, SysBusDevice)
+            try:
+                apply_global_props(self, dev)  # -global virtio-mmio.force-legacy=off
+            except BaseException:
+                dev.unref()
+                raise
+            qdev_realize_and_unref(dev, sysbus_get_default(self))
+            sysbus_mmio_map(dev, 0, VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SIZE)
+            gsi = irq_base + index
+            if gsi < len(self.gsi):
+                sysbus_connect_irq(dev, 0, self.gsi[gsi])
