@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyqemu.qom.property import BOOL, INT, STR, UINT16, ValueKind
-from pyqemu.util.cutils import parse_size, parse_uint
+from pyqemu.util.cutils import invalid_parameter_type, parse_size, parse_uint
 from pyqemu.util.errors import ConfigError
 
 # -- QAPI data -------------------------------------------------------------
@@ -48,7 +48,7 @@ class LegacyUnion:
 
 
 def _type_error(path: str, expected: str) -> ConfigError:
-    return ConfigError(f"Invalid parameter type for '{path}', expected: {expected}")
+    return invalid_parameter_type(path, expected)
 
 
 def _join(path: str, name: str) -> str:

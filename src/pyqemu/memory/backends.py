@@ -25,6 +25,7 @@ from pyqemu.memory.region import UINT64_MAX, MemoryRegion
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.object_interfaces import UserCreatable
 from pyqemu.qom.property import BOOL, STR, UINT32, SizeKind, ValueKind, enum_kind, parse_int_text
+from pyqemu.util.cutils import invalid_parameter_type
 from pyqemu.util.errors import ConfigError
 
 MAX_NODES = 128
@@ -57,7 +58,7 @@ class _HostNodes(ValueKind):
 
     def from_json(self, value: Any, name: str) -> list[int]:
         if not isinstance(value, list):
-            raise ConfigError(f"Invalid parameter type for '{name}', expected: array")
+            raise invalid_parameter_type(name, "array")
         for index, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, int):
                 raise ConfigError(f"Parameter '{name}[{index}]' expects uint64")

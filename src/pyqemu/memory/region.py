@@ -32,9 +32,11 @@ from typing import Protocol
 from pyqemu.memory.ram import RamBlock, alloc_anonymous
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import INT32, STR, UINT64
+from pyqemu.util.cutils import UINT64_MAX
 
 TYPE_MEMORY_REGION = "memory-region"
-UINT64_MAX = (1 << 64) - 1
+
+
 SIZE_2_64 = 1 << 64
 DEFAULT_IMPL_MAX_ACCESS = 4
 _ESCAPED = frozenset("/[\\]")

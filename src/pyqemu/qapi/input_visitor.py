@@ -35,10 +35,11 @@ from pyqemu.qapi.schema import (
     ObjectType,
     QapiType,
 )
+from pyqemu.util.cutils import UINT64_MAX, invalid_parameter_type
 from pyqemu.util.errors import ConfigError
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_UINT64_MAX = (1 << 64) - 1
+
 _ANONYMOUS = "<anonymous>"
 _NULL_NAME = "null"
 
@@ -101,9 +102,7 @@ class _Visitor:
         return path or _ANONYMOUS
 
     def _type_error(self, name: str | None, expected: str) -> ConfigError:
-        return ConfigError(
-            f"Invalid parameter type for '{self._full_name(name)}', expected: {expected}"
-        )
+        return invalid_parameter_type(self._full_name(name), expected)
 
     # -- getting values ---------------------------------------------------------
 
@@ -161,7 +160,7 @@ class _Visitor:
         return float(value) if kind == "number" else value
 
     def _uint64(self, value: Any, name: str | None) -> int:
-        if _is_int(value) and 0 <= value <= _UINT64_MAX:
+        if _is_int(value) and 0 <= value <= UINT64_MAX:
             return value
         if _is_int(value) and _INT64_MIN <= value < 0:
             return value + (1 << 64)  # QEMU accepts negative values, wrapped
@@ -220,9 +219,7 @@ class _Visitor:
             branch = typ.owner().resolve(ref)
             if _json_kind(branch) == _json_kind_of_value(value):
                 return self.visit(branch, name)
-        raise ConfigError(
-            f"Invalid parameter type for '{name or _NULL_NAME}', expected: {typ.name}"
-        )
+        raise invalid_parameter_type(name or _NULL_NAME, typ.name)
 
 
 def _is_int(value: Any) -> bool:

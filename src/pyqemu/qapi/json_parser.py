@@ -31,6 +31,7 @@ from typing import Any
 
 from pyqemu.qapi import modutf8
 from pyqemu.qapi.json_lexer import MAX_TOKEN_SIZE, JsonLexer, Tok
+from pyqemu.util.cutils import UINT64_MAX
 from pyqemu.util.errors import MonitorError
 
 MAX_TOKEN_COUNT = 2 << 20
@@ -56,7 +57,7 @@ _SIMPLE_ESCAPES = {
     ord("b"): "\b", ord("f"): "\f", ord("n"): "\n", ord("r"): "\r", ord("t"): "\t",
 }
 _INT64_MIN = -(1 << 63)
-_UINT64_MAX = (1 << 64) - 1
+
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 # Code points Python's UTF-8 decoder accepts but QEMU rejects.
 _NONCHARACTER = re.compile(
@@ -259,7 +260,7 @@ def parse_integer(text: bytes) -> int | float:
     """QEMU's QNum for an integer token: int64, else uint64, else double."""
     if len(text) <= 21:  # longer digit strings cannot fit 64 bits
         value = int(text)
-        if _INT64_MIN <= value <= _UINT64_MAX:
+        if _INT64_MIN <= value <= UINT64_MAX:
             return value
     return float(text)
 

@@ -19,7 +19,7 @@ from pyqemu.qom.object import (
     register_type,
     type_lookup,
 )
-from pyqemu.util.cutils import check_id
+from pyqemu.util.cutils import check_id, invalid_parameter_type
 from pyqemu.util.errors import ConfigError
 
 OBJECTS_PATH = "/objects"
@@ -101,7 +101,7 @@ def user_creatable_add(
 def _string_member(values: Mapping[str, Any], name: str) -> str | None:
     value = values.get(name)
     if value is not None and not isinstance(value, str):
-        raise ConfigError(f"Invalid parameter type for '{name}', expected: string")
+        raise invalid_parameter_type(name, "string")
     return value
 
 

@@ -11,6 +11,7 @@ components, and must match exactly one: QEMU calls more than one match
 from __future__ import annotations
 
 from pyqemu.qom.object import Object
+from pyqemu.util.cutils import invalid_parameter_type
 from pyqemu.util.errors import ConfigError, NotFoundError
 
 
@@ -73,6 +74,6 @@ def resolve_link(root: Object, path: str, name: str, target_type: str) -> Object
     if target is None:
         other, ambiguous = resolve_path(root, path)
         if other is not None or ambiguous:
-            raise ConfigError(f"Invalid parameter type for '{name}', expected: {target_type}")
+            raise invalid_parameter_type(name, target_type)
         raise NotFoundError(f"Device '{path}' not found")
     return target

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pyqemu.util.cutils import invalid_parameter_type
 from pyqemu.util.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ NO_DEFAULT: Any = object()
 
 
 def _type_error(name: str, expected: str) -> ConfigError:
-    return ConfigError(f"Invalid parameter type for '{name}', expected: {expected}")
+    return invalid_parameter_type(name, expected)
 
 
 def _value_error(name: str, expects: str) -> ConfigError:

@@ -63,6 +63,11 @@ def invalid_parameter_value(name: str, expected: str, hint: str | None = None) -
     return ConfigError(f"Parameter '{name}' expects {expected}", hint=hint)
 
 
+def invalid_parameter_type(name: str, expected: str) -> ConfigError:
+    """QEMU's "Invalid parameter type for 'NAME', expected: EXPECTED" (a value of the wrong JSON type)."""
+    return ConfigError(f"Invalid parameter type for '{name}', expected: {expected}")
+
+
 def parse_bool_str(text: str) -> bool:
     """Read a boolean as QemuOpts and QAPI visitors do: on/yes/true/y, off/no/false/n.
 

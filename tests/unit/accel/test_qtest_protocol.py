@@ -31,6 +31,7 @@ from pyqemu.hw.core.qdev import DeviceState
 from pyqemu.memory.address_space import MemorySystem
 from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import Container, object_new, register_type
+from pyqemu.util.cutils import UINT64_MAX
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.main_loop import ClockType, MainLoop
 
@@ -41,8 +42,8 @@ PORT_BASE = 0x70
 
 
 @pytest.mark.parametrize(("text", "value"), [
-    ("0x80", 0x80), ("0X1f", 0x1F), ("128", 128), ("010", 8), ("0", 0), ("-1", p.U64_MAX), ("+5", 5),
-    ("0xffffffffffffffff", p.U64_MAX),
+    ("0x80", 0x80), ("0X1f", 0x1F), ("128", 128), ("010", 8), ("0", 0), ("-1", UINT64_MAX), ("+5", 5),
+    ("0xffffffffffffffff", UINT64_MAX),
 ])
 def test_unsigned_words_parse_like_strtoul_base_0(text: str, value: int) -> None:
     assert p.parse_unsigned(text) == value

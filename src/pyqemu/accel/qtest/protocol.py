@@ -22,7 +22,8 @@ import base64
 import re
 
 #: The most an unsigned ``strtoul`` / ``strtou64`` value may be (64-bit host).
-U64_MAX = (1 << 64) - 1
+from pyqemu.util.cutils import UINT64_MAX
+
 INT64_BITS = 64
 INT32_BITS = 32
 #: What ``qtest_can_read`` accepts per read.
@@ -67,9 +68,9 @@ def _strtox(text: str) -> int:
 def parse_unsigned(text: str) -> int:
     """An unsigned 64-bit word as ``qemu_strtou64`` reads it: a leading ``-`` wraps around."""
     value = _strtox(text)
-    if abs(value) > U64_MAX:
+    if abs(value) > UINT64_MAX:
         raise ProtocolError(f"number out of range '{text}'")
-    return value & U64_MAX
+    return value & UINT64_MAX
 
 
 def parse_signed(text: str, bits: int = INT64_BITS) -> int:
@@ -167,7 +168,7 @@ def reply_port_value(value: int) -> str:
 
 def reply_mem_value(value: int) -> str:
     """``readb`` … ``readq``: always sixteen hex digits."""
-    return f"OK 0x{value & U64_MAX:016x}\n"
+    return f"OK 0x{value & UINT64_MAX:016x}\n"
 
 
 def reply_value(text: str | int) -> str:

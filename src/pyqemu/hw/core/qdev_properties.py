@@ -44,6 +44,7 @@ from pyqemu.qom.property import (
     ValueKind,
     enum_kind,
 )
+from pyqemu.util.cutils import UINT64_MAX
 from pyqemu.util.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 INT64 = IntKind(64, True)
 _HEX = frozenset("0123456789abcdefABCDEF")
-UINT64_MASK = (1 << 64) - 1
+
 DEVFN_UNSET = -1
 PCI_SLOT_MAX = 31
 PCI_FUNC_MAX = 7
@@ -78,7 +79,7 @@ def _not_taken(dev: DeviceState, name: str, text: str) -> ConfigError:
 
 
 def print_int(value: int) -> str:
-    return f"{value} (0x{value & UINT64_MASK:x})"
+    return f"{value} (0x{value & UINT64_MAX:x})"
 
 
 def print_size(value: int) -> str:

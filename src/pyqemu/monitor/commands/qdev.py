@@ -8,6 +8,7 @@ from pyqemu.hw.core.phase import MachinePhase
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.schema import SCHEMA
 from pyqemu.qom.object import type_lookup, type_properties
+from pyqemu.util.cutils import invalid_parameter_type
 from pyqemu.util.errors import ConfigError, NotFoundError
 
 SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
@@ -33,7 +34,7 @@ def _as_option_text(name: str, value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, int | float | str):
         return str(value)
-    raise ConfigError(f"Invalid parameter type for '{name}', expected: scalar")
+    raise invalid_parameter_type(name, "scalar")
 
 
 @SCHEMA.command("device_add", arguments={"driver": "str", "*bus": "str", "*id": "str"},
