@@ -168,3 +168,37 @@ def chardev_return(chr: Chardev) -> dict[str, Any]:
     from pyqemu.chardev.char_pty import PtyChardev
 
     return {"pty": chr.pty_name} if isinstance(chr, PtyChardev) else {}
+
+
+class CompatSpecError(ConfigError):
+    """A compact chardev spec (``-serial``, ``-qmp``, ``-qtest``) that does not parse.
+
+    QEMU prints nothing of its own for it; each caller words the failure.
+    """
+
+
+def chardev_new_compat(
+    label: str,
+    spec: str,
+    loop: asyncio.AbstractEventLoop,
+    root: Object,
+    *,
+    reporter: Reporter | None = None,
+    request_quit: Callable[[], None] | None = None,
+) -> Chardev:
+    """A chardev ``label`` from the compact syntax (``unix:PATH,server=on``, ``mon:stdio`` …),
+    or the existing chardev a ``chardev:ID`` spec names (QEMU's ``qemu_chr_new``)."""
+    from pyqemu.chardev.compat import parse_compat
+
+    if spec.startswith("chardev:"):
+        existing = chardev_find(root, spec.removeprefix("chardev:"))
+        if existing is None:
+            raise CompatSpecError(spec)
+        return existing
+    parsed = parse_compat(spec)
+    if parsed is None:
+        raise CompatSpecError(spec)
+    backend, opts = parsed
+    return chardev_new_from_opts(
+        backend, label, dict(opts), loop, root, reporter=reporter, request_quit=request_quit
+    )

@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pyqemu.chardev.char import Chardev, Reporter, chardev_cleanup, chardev_find
-from pyqemu.chardev.compat import parse_compat
-from pyqemu.chardev.create import chardev_new_from_opts
+from pyqemu.chardev.char import Chardev, Reporter, chardev_cleanup
+from pyqemu.chardev.create import CompatSpecError, chardev_new_compat, chardev_new_from_opts
 from pyqemu.system.cmdline import PROG
 from pyqemu.util.errors import ConfigError, location
 
@@ -67,20 +66,16 @@ def new_chardev_compat(vm: Emulator, label: str, spec: str, what: str, where: st
     """
     if spec in _CONSOLE_SPECS:
         return new_chardev(vm, label, "null", {}, where)
+    assert vm.main_loop is not None
+    _ensure_cleanup(vm)
     failed = ConfigError(f"could not connect {what} device to character backend '{spec}'")
-    if spec.startswith("chardev:"):
-        existing = chardev_find(vm.root, spec.removeprefix("chardev:"))
-        if existing is None:
-            raise failed
-        return existing
     try:
-        parsed = parse_compat(spec)
-        if parsed is None:
-            raise ConfigError(f"parse error: {spec}") if what == "monitor" else failed
-        backend, opts = parsed
-        return new_chardev(vm, label, backend, dict(opts), where)
+        return chardev_new_compat(label, spec, vm.main_loop.loop, vm.root,
+                                  reporter=CliReporter(where), request_quit=vm.quit)
+    except CompatSpecError as err:
+        raise (ConfigError(f"parse error: {spec}") if what == "monitor" else failed) from err
     except ConfigError as err:
-        if what == "monitor" or err is failed:
+        if what == "monitor":
             raise
         err.location = err.location or where
         sys.stderr.write(err.cli_message(PROG) + "\n")

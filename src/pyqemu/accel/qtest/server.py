@@ -438,20 +438,16 @@ def qtest_server_init(vm: Emulator) -> QTest:
 
 def _new_chardev(vm: Emulator, spec: str) -> Chardev:
     """The chardev ``qtest`` from the compact syntax; its own error is printed first, as QEMU does."""
-    from pyqemu.chardev.compat import parse_compat
-    from pyqemu.chardev.create import chardev_new_from_opts
+    from pyqemu.chardev.create import CompatSpecError, chardev_new_compat
 
     assert vm.main_loop is not None
     failed = ConfigError(f'Failed to initialize device for qtest: "{spec}"')
     try:
-        parsed = parse_compat(spec)
-        if parsed is not None:
-            backend, opts = parsed
-            chr = chardev_new_from_opts(backend, CHARDEV_LABEL, dict(opts), vm.main_loop.loop, vm.root)
+        chr = chardev_new_compat(CHARDEV_LABEL, spec, vm.main_loop.loop, vm.root)
+    except CompatSpecError as err:
+        raise failed from err
     except QemuError as err:
         vm.report(err.desc)
         raise failed from err
-    if parsed is None:
-        raise failed
     vm.cleanup.callback(chr.unparent)
     return chr
