@@ -117,7 +117,7 @@ QOM_TYPES: dict[str, str] = {
     "pcie-host-bridge": "hw.pci.pci_host",
     "i440FX": "hw.pci_host.i440fx",
     "i440FX-pcihost": "hw.pci_host.i440fx",
-    "mch": "hw.pci_host.q35",
+    "mch": "hw.pci_host.mch",
     "q35-pcihost": "hw.pci_host.q35",
     "mc146818rtc": "hw.rtc.mc146818rtc",
     "virtio-mmio": "hw.virtio.virtio_mmio",

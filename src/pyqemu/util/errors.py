@@ -17,6 +17,7 @@ the edge, in one place each (``system.main`` and ``monitor``)::
      +-- KvmError                 the KVM accelerator failed
      |    +-- KvmMissingCapError  KVMMissingCap
      +-- MonitorError             a QMP protocol error
+     +-- BareError                printed as is, without the program name
 
 A location (``-device foo``) is attached by :func:`location` while an option is
 being processed, as QEMU's ``loc_push`` does, so the CLI prints
@@ -138,6 +139,13 @@ class KvmMissingCapError(KvmError):
 
 class MonitorError(QemuError):
     """A QMP protocol-level error (malformed input, negotiation)."""
+
+
+class BareError(QemuError):
+    """An error QEMU prints with a plain ``fprintf``: the text alone, no program name or location."""
+
+    def cli_message(self, prog: str) -> str:
+        return self.desc
 
 
 class EarlyExit(Exception):

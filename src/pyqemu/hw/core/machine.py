@@ -22,6 +22,7 @@ from pyqemu.qom.object import (
 )
 from pyqemu.qom.property import BOOL, INT, SIZE, STR, UINT64, StructKind
 from pyqemu.util.module import module_load_qom
+from pyqemu.util.units import MiB
 
 if TYPE_CHECKING:
     from pyqemu.util.main_loop import MainLoop
@@ -53,7 +54,6 @@ class MachineHost(Protocol):
 
     def wakeup(self, reason: str) -> None:
         """Wake a suspended guest (``rtc``, ``other``)."""
-MiB = 1 << 20
 
 SMP_CONFIGURATION = StructKind(
     "SMPConfiguration",

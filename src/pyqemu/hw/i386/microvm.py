@@ -1,9 +1,10 @@
-"""The ``microvm`` board: no PCI and no firmware, for directly booted Linux guests.
+"""The ``microvm`` board: no PCI, a minimal firmware (qboot), for directly booted Linux guests.
 
 Board init: RAM (split at 3 GiB), then ``isa.0`` on a bare
 ``isabus-bridge``, the RTC (``rtc=on``, or ``auto``) and, with
-``isa-serial=on``, a serial port per ``-serial``.  As in QEMU 7.2 it has no
-keyboard controller: guests reset by triple fault.
+``isa-serial=on``, a serial port per ``-serial``, and last the firmware,
+as RAM ending at 4 GiB.  As in QEMU 7.2 it has no keyboard controller:
+guests reset by triple fault.
 
 Empty virtio-mmio transports sit 512 bytes apart from 0xfeb00000: 24 of
 them on GSIs 24-47 (the second IOAPIC's pins) when ACPI is on and
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyqemu.hw.i386.x86 import GiB, X86MachineState, attr_getter, attr_setter
+from pyqemu.hw.i386.x86 import X86MachineState, attr_getter, attr_setter
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import BOOL, ON_OFF_AUTO
+from pyqemu.util.units import GiB
 
 if TYPE_CHECKING:
     from pyqemu.memory.address_space import MemorySystem
@@ -27,6 +29,7 @@ TYPE_MICROVM_MACHINE = "microvm-machine"
 MICROVM_LOWMEM = 3 * GiB
 MICROVM_MAX_CPUS = 288
 VIRTIO_MMIO_BASE = 0xFEB00000
+MICROVM_BIOS_FILE = "bios-microvm.bin"  # qboot
 #: Transports and their first GSI (QEMU's ``virtio_num_transports``, ``virtio_irq_base``).
 VIRTIO_ON_IOAPIC2 = (24, 24)
 VIRTIO_WITH_ACPI = (8, 16)
@@ -70,6 +73,7 @@ class MicrovmMachine(X86MachineState):
 
     def board_init(self, memory: MemorySystem) -> None:
         from pyqemu.hw.core.sysbus import sysbus_get_default
+        from pyqemu.hw.i386.x86_firmware import x86_bios_rom_init
         from pyqemu.hw.isa.isa_bus import isa_bus_new
 
         self.map_ram(memory)
@@ -81,6 +85,7 @@ class MicrovmMachine(X86MachineState):
             self.create_rtc(isa_bus)
         if self.isa_serial:  # type: ignore[attr-defined]
             self.create_serial_ports(isa_bus)
+        x86_bios_rom_init(self, self.firmware or MICROVM_BIOS_FILE, memory.system_memory, ram_fw=True)
 
     def acpi_enabled(self) -> bool:
         """Whether ACPI is on (``acpi=on`` or ``auto``; QEMU's ``x86_machine_is_acpi_enabled``)."""

@@ -4,8 +4,9 @@ Board init of a PC, after the x86 steps (memory, CPUs):
 
 1. RAM below / above 4 GiB, and the ``pci`` window under it at priority -1
    that PCI memory BARs and the firmware ROMs live in;
-2. the firmware: ``pc.bios`` (256 KiB ROM ending at 4 GiB, its top 128 KiB
-   also at 0xe0000 as ``isa-bios``) and ``pc.rom`` for option ROMs at 0xc0000;
+2. ``pc.rom`` for option ROMs at 0xc0000 and the firmware (SeaBIOS by
+   default: ``pc.bios`` ending at 4 GiB, its top 128 KiB also at 0xe0000 as
+   ``isa-bios``; :mod:`x86_firmware`);
 3. the chipset (:meth:`PCMachineState.chipset_init`), which returns ``isa.0``;
 4. the ISA devices every PC has: the RTC, the keyboard controller (unless
    ``i8042=off``) and a serial port per ``-serial``.
@@ -13,12 +14,12 @@ Board init of a PC, after the x86 steps (memory, CPUs):
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, ClassVar
 
-from pyqemu.hw.i386.x86 import GiB, X86MachineState, attr_getter, attr_setter, create_isa_device
+from pyqemu.hw.i386.x86 import X86MachineState, attr_getter, attr_setter, create_isa_device
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import BOOL, ON_OFF_AUTO, SIZE
+from pyqemu.util.units import GiB, KiB
 
 if TYPE_CHECKING:
     from pyqemu.hw.isa.isa_bus import IsaBus
@@ -27,13 +28,9 @@ if TYPE_CHECKING:
     from pyqemu.memory.region import MemoryRegion
 
 TYPE_PC_MACHINE = "generic-pc-machine"
-KiB = 1 << 10
-BIOS_SIZE = 256 * KiB
-ISA_BIOS_SIZE = 128 * KiB
-ISA_BIOS_BASE = 0xE0000
 PC_ROM_BASE = 0xC0000
 PC_ROM_SIZE = 128 * KiB
-BIOS_FILE = "/usr/share/seabios/bios-256k.bin"
+BIOS_FILE = "bios-256k.bin"
 #: Ports firmware pokes for delays and the FPU (``ioport80``, ``ioportF0``): accepted and ignored.
 DUMMY_PORTS = (("ioport80", 0x80), ("ioportF0", 0xF0))
 #: Default limit of RAM below 4 GiB before the split (QEMU's ``max-ram-below-4g`` default).
@@ -112,19 +109,13 @@ class PCMachineState(X86MachineState):
         return pci
 
     def _firmware_init(self, pci_memory: MemoryRegion) -> None:
-        """``pc.bios`` below 4 GiB, its top half also at 0xe0000, and ``pc.rom``."""
+        """``pc.rom`` for option ROMs at 0xc0000, then the BIOS (``-bios``, default SeaBIOS)."""
+        from pyqemu.hw.i386.x86_firmware import x86_bios_rom_init
         from pyqemu.memory.region import MemoryRegion
 
-        parent = self.unattached()
-        option_rom = MemoryRegion.new_rom(None, "pc.rom", PC_ROM_SIZE, parent=parent)
+        option_rom = MemoryRegion.new_rom(None, "pc.rom", PC_ROM_SIZE, parent=self.unattached())
         pci_memory.add_subregion_overlap(PC_ROM_BASE, option_rom, 1)
-        bios = MemoryRegion.new_rom(None, "pc.bios", BIOS_SIZE, parent=parent)
-        _load_bios(bios, self.firmware or BIOS_FILE)
-        isa_bios = MemoryRegion.new_alias(None, "isa-bios", bios, BIOS_SIZE - ISA_BIOS_SIZE, ISA_BIOS_SIZE,
-                                          parent=parent)
-        isa_bios.set_readonly(True)
-        pci_memory.add_subregion_overlap(ISA_BIOS_BASE, isa_bios, 1)
-        pci_memory.add_subregion(4 * GiB - BIOS_SIZE, bios)
+        x86_bios_rom_init(self, self.firmware or BIOS_FILE, pci_memory, ram_fw=False)
 
     def _dummy_ports(self, memory: MemorySystem) -> None:
         from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
@@ -134,12 +125,3 @@ class PCMachineState(X86MachineState):
             region = MemoryRegion.new_io(None, ops, name, 1, parent=self.unattached())
             memory.system_io.add_subregion(port, region)
 
-
-def _load_bios(bios: MemoryRegion, path: str) -> None:
-    """Copy the firmware image into the ROM, right-aligned, if it is there and fits."""
-    if not os.path.isfile(path):
-        return
-    with open(path, "rb") as f:
-        data = f.read(BIOS_SIZE + 1)
-    if len(data) <= BIOS_SIZE:
-        bios.ram_view(BIOS_SIZE - len(data), len(data))[:] = data

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.i386.pc import PCMachineState
 from pyqemu.hw.i386.pc_versions import MachineVersion, register_versions
+from pyqemu.hw.i386.x86 import machine_ram
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class PCI440FXMachine(PCMachineState):
         from pyqemu.hw.pci.pci import pci_create_simple
         from pyqemu.hw.pci_host.i440fx import i440fx_init
 
-        self.pci_bus = i440fx_init(self, memory, pci_memory)
+        self.pci_bus = i440fx_init(self, memory, pci_memory, machine_ram(self))
         piix3 = pci_create_simple(self.pci_bus, PIIX3_DEVFN, "PIIX3", multifunction=True)
         assert isinstance(piix3, PIIX3) and piix3.isa_bus is not None
         return piix3.isa_bus

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.i386.pc import PCMachineState
 from pyqemu.hw.i386.pc_versions import MachineVersion, register_versions
+from pyqemu.hw.i386.x86 import machine_ram
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class Q35Machine(PCMachineState):
         from pyqemu.hw.pci_host.q35 import q35_host_init
 
         below = min(self.ram_size, self.lowmem_limit())
-        self.pci_bus = q35_host_init(self, memory, pci_memory, below, self.ram_size - below)
+        self.pci_bus = q35_host_init(
+            self, memory, pci_memory, machine_ram(self), below, self.ram_size - below
+        )
         lpc = pci_create_simple(self.pci_bus, ICH9_LPC_DEVFN, "ICH9-LPC", multifunction=True)
         assert isinstance(lpc, ICH9LPC) and lpc.isa_bus is not None
         return lpc.isa_bus

@@ -24,6 +24,7 @@ from pyqemu.hw.core.machine import MachineState
 from pyqemu.hw.core.sysbus import SysBusDevice
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import ON_OFF_AUTO, STR, UINT64
+from pyqemu.util.units import GiB
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.irq import Irq
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from pyqemu.memory.region import MemoryRegion
 
 TYPE_X86_MACHINE = "x86-machine"
-GiB = 1 << 30
 FOUR_GiB = 4 * GiB
 GSI_NUM_PINS = 24
 ISA_NUM_IRQS = 16

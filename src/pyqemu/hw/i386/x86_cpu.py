@@ -81,6 +81,14 @@ class X86CPU(CPUState):
             accel = getattr(machine, "accelerator", None)
             if accel is None or getattr(accel, "NAME", None) not in self.REQUIRED_ACCELS:
                 raise ConfigError(f"CPU model '{self.model_name()}' requires KVM or HVF")
+        self._address_space_init()
+
+    def _address_space_init(self) -> None:
+        """The CPU's view of memory, ``cpu-memory-N`` (``qemu_init_vcpu``'s default address space)."""
+        memory = getattr(qdev_get_machine(self), "memory_system", None)
+        if memory is not None:
+            index = getattr(self, "cpu_index", 0)
+            self.address_space = memory.address_space_init(memory.system_memory, f"cpu-memory-{index}")
 
 
 @register_type

@@ -4,8 +4,13 @@ The host bridge is a system-bus device at ``/machine/i440fx`` that owns
 ``pci.0`` and answers the 0xcf8/0xcfc configuration mechanism; the
 ``i440FX`` PCI device (8086:1237, host bridge class) sits at 00.0 of that
 bus.  Memory BARs of devices on ``pci.0`` go into the ``pci`` region the
-board maps under RAM; I/O BARs into the I/O space.  Not modelled yet: the
-PAM and SMRAM registers that switch the BIOS shadow areas.
+board maps under RAM; I/O BARs into the I/O space.
+
+The function's PAM registers (0x59-0x5f) switch the BIOS shadow areas
+between PCI and RAM (:mod:`pam`), and its SMRAM register (0x72) whether the
+VGA window 0xa0000-0xbffff shows PCI or RAM (``D_OPEN``) and whether the
+``smram`` view that SMM code sees is on (``G_SMRAME``).  The machine links
+that view as ``/machine/smram``, as in QEMU.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING
 from pyqemu.hw.core.qdev_properties import prop_bool, prop_size, prop_uint32
 from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_ID_INTEL, PCIDevice
 from pyqemu.hw.pci.pci_host import PCIHostState
+from pyqemu.hw.pci_host.pam import PAMRegion, pam_init, pam_touched, pam_update_all
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -29,6 +35,14 @@ I440FX_HOST_PROP = "i440fx"
 PCI_DEVICE_ID_INTEL_82441 = 0x1237
 I440FX_REVISION = 0x02
 DEFAULT_PCI_HOLE64_SIZE = 1 << 31
+I440FX_PAM = 0x59
+I440FX_SMRAM = 0x72
+SMRAM_DEFAULT = 0x02  # C_BASE_SEG: the compatible segment at 0xa0000
+SMRAM_D_OPEN = 0x40
+SMRAM_G_SMRAME = 0x08
+SMRAM_C_BASE = 0xA0000
+SMRAM_C_SIZE = 0x20000
+SMRAM_SIZE = 1 << 32
 
 
 @register_type
@@ -58,14 +72,55 @@ class I440FXDevice(PCIDevice):
     REVISION = I440FX_REVISION
     CLASS_ID = PCI_CLASS_BRIDGE_HOST
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.pam: list[PAMRegion] = []
+        self.smram_region: MemoryRegion | None = None
+        self.smram: MemoryRegion | None = None
 
-def i440fx_init(machine: MachineState, memory: MemorySystem, pci_memory: MemoryRegion) -> PCIBus:
+    def pci_realize(self) -> None:
+        self.set_byte(I440FX_SMRAM, SMRAM_DEFAULT)
+
+    def memory_init(
+        self, host: I440FXHost, ram: MemoryRegion, system: MemoryRegion, pci: MemoryRegion
+    ) -> None:
+        """The SMRAM windows (owned by this function) and the PAM segments (owned by the host)."""
+        from pyqemu.memory.region import MemoryRegion
+
+        self.smram_region = MemoryRegion.new_alias(self, "smram-region", pci, SMRAM_C_BASE, SMRAM_C_SIZE)
+        system.add_subregion_overlap(SMRAM_C_BASE, self.smram_region, 1)
+        self.smram = MemoryRegion.new_container(self, "smram", SMRAM_SIZE)
+        low = MemoryRegion.new_alias(self, "smram-low", ram, SMRAM_C_BASE, SMRAM_C_SIZE)
+        self.smram.add_subregion(SMRAM_C_BASE, low)
+        self.pam = pam_init(host, ram, system, pci)
+        self.update_memory_mappings()
+
+    def config_write(self, offset: int, value: int, size: int) -> None:
+        super().config_write(offset, value, size)
+        if pam_touched(offset, size, I440FX_PAM) or offset <= I440FX_SMRAM < offset + size:
+            self.update_memory_mappings()
+
+    def update_memory_mappings(self) -> None:
+        """Apply the PAM and SMRAM registers to the memory map (``i440fx_update_memory_mappings``)."""
+        if self.smram_region is None or self.smram is None:
+            return
+        pam_update_all(self.pam, self.config, I440FX_PAM)
+        smram = self.get_byte(I440FX_SMRAM)
+        self.smram_region.set_enabled(not smram & SMRAM_D_OPEN)
+        self.smram.set_enabled(bool(smram & SMRAM_G_SMRAME))
+
+
+def i440fx_init(machine: MachineState, memory: MemorySystem, pci_memory: MemoryRegion,
+                ram: MemoryRegion) -> PCIBus:
     """Create the host bridge at ``/machine/i440fx``, its ``pci.0`` and the ``i440FX`` function."""
     from pyqemu.hw.pci.pci import TYPE_PCI_BUS, pci_create_simple
     from pyqemu.hw.pci_host.pcihost_init import pci_host_create
 
-    _host, bus = pci_host_create(
+    host, bus = pci_host_create(
         machine, TYPE_I440FX_PCI_HOST_BRIDGE, I440FX_HOST_PROP, TYPE_PCI_BUS, memory, pci_memory
     )
-    pci_create_simple(bus, 0, TYPE_I440FX_PCI_DEVICE)
+    dev = pci_create_simple(bus, 0, TYPE_I440FX_PCI_DEVICE)
+    assert isinstance(host, I440FXHost) and isinstance(dev, I440FXDevice)
+    dev.memory_init(host, ram, memory.system_memory, pci_memory)
+    machine.add_link("smram", "memory-region", lambda: dev.smram)  # type: ignore[arg-type, return-value]
     return bus

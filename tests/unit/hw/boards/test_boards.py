@@ -225,3 +225,28 @@ def test_machine_rtc_time_is_the_rtc_date(machine: str) -> None:
     assert (rtc["tm_year"], rtc["tm_mon"], rtc["tm_mday"]) == expected
     assert [p.type for p in vm.machine.iter_properties() if p.name == "rtc-time"] == ["struct tm"]
     vm.cleanup.close()
+
+
+@pytest.mark.parametrize("machine", ["pc", "microvm"])
+def test_missing_or_odd_firmware_is_fatal_as_in_qemu(machine: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pyqemu.util.errors import BareError
+
+    odd = tmp_path / "odd.bin"
+    odd.write_bytes(bytes(100000))
+    for name in ("nonexist", str(odd)):
+        with pytest.raises(BareError) as info, board(machine, "-bios", name):
+            pass
+        assert info.value.cli_message("prog") == f"qemu: could not load PC BIOS '{name}'"
+
+
+def test_microvm_firmware_is_ram_below_4g_and_1m() -> None:
+    reference = _lines((DATA / "microvm-mtree.txt").read_text())
+    with board("microvm") as vm:
+        ours = _lines(mtree_info(vm.machine.memory_system))  # type: ignore[union-attr]
+        memory = vm.machine.memory_system.address_space_memory  # type: ignore[union-attr]
+        assert memory.read(0xFFFFFFF0, 1) == memory.read(0xFFFF0, 1) != 0  # qboot's reset vector, twice
+    for line in (
+        "    00000000000f0000-00000000000fffff (prio 1, ram): alias isa-bios @pc.bios 0000000000000000-000000000000ffff",
+        "    00000000ffff0000-00000000ffffffff (prio 0, ram): pc.bios",
+    ):
+        assert line in ours and line in reference
