@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from pyqemu.qom.object import Object, object_class_get_list, register_type, type_lookup
+from pyqemu.qom.object import Object, concrete_class, object_class_get_list, register_type
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
@@ -47,10 +47,7 @@ class AccelState(Object):
 
 def accel_find(name: str) -> type[AccelState] | None:
     """The accelerator class for an ``-accel`` name, or None."""
-    impl = type_lookup(name + ACCEL_SUFFIX)
-    if impl is None or not issubclass(impl.cls, AccelState) or impl.abstract:
-        return None
-    return impl.cls
+    return concrete_class(name + ACCEL_SUFFIX, AccelState)
 
 
 def accel_help_text() -> str:

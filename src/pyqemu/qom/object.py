@@ -147,6 +147,14 @@ def object_class_by_name(name: str) -> type[Object] | None:
     return impl.cls
 
 
+def concrete_class(name: str, base: type[C]) -> C | None:
+    """The class of type ``name`` if it exists, is not abstract and derives from ``base``; else None."""
+    impl = type_lookup(name)
+    if impl is None or impl.abstract or not issubclass(impl.cls, base):
+        return None
+    return impl.cls
+
+
 def type_is_a(name: str, ancestor: str) -> bool:
     """True if type ``name`` is ``ancestor`` or derives from or implements it."""
     impl = type_lookup(name)

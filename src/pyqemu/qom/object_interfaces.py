@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 from pyqemu.qom.object import (
     Interface,
     Object,
+    concrete_class,
     container_get,
     object_new,
     register_type,
-    type_lookup,
 )
 from pyqemu.util.cutils import check_id, invalid_parameter_type
 from pyqemu.util.errors import ConfigError
@@ -43,11 +43,10 @@ class UserCreatable(Interface):
 
 def check_user_creatable_type(qom_type: str) -> type[Object]:
     """The class of ``qom_type`` if ``-object`` may create it, else QEMU's error."""
-    impl = type_lookup(qom_type)
-    if impl is None or impl.abstract or not issubclass(impl.cls, UserCreatable):
+    cls = concrete_class(qom_type, UserCreatable)
+    if cls is None or not issubclass(cls, Object):
         raise ConfigError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
-    assert issubclass(impl.cls, Object)
-    return impl.cls
+    return cls
 
 
 def check_object_id(object_id: str | None) -> str:

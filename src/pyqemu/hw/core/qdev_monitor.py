@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyqemu.hw.core.qdev import DeviceState
 from pyqemu.qom.help import properties_help_text
-from pyqemu.qom.object import object_class_get_list, object_new, type_lookup, type_properties
+from pyqemu.qom.object import concrete_class, object_class_get_list, object_new, type_lookup, type_properties
 from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.keyval import is_help_option
@@ -148,8 +148,7 @@ def device_help_text(request: str) -> str:
 
     name = request.split(",", 1)[0]
     if not is_help_option(name):
-        impl = type_lookup(name)
-        if impl is None or not issubclass(impl.cls, DeviceState) or impl.abstract:
+        if concrete_class(name, DeviceState) is None:
             raise ConfigError(f"Device '{name}' not found")
         return properties_help_text(f"{name} options:", type_properties(name, DEVICE_COMMON_PROPERTIES))
     module_load_qom_all()

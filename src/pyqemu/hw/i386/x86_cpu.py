@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from pyqemu.hw.core.qdev import DeviceState, qdev_get_machine
 from pyqemu.hw.core.qdev_properties import prop_int32, prop_uint32
-from pyqemu.qom.object import register_type, type_lookup
+from pyqemu.qom.object import concrete_class, register_type
 from pyqemu.util.errors import ConfigError
 
 TYPE_CPU = "cpu"
@@ -33,8 +33,7 @@ def x86_cpu_type_name(model: str) -> str:
 def x86_cpu_class_by_name(model: str) -> str:
     """The QOM type of CPU model ``model``, or QEMU's error if there is none."""
     typename = x86_cpu_type_name(model)
-    impl = type_lookup(typename)
-    if impl is None or impl.abstract or not issubclass(impl.cls, X86CPU):
+    if concrete_class(typename, X86CPU) is None:
         raise ConfigError(f"unable to find CPU model '{model}'")
     return typename
 
