@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.i386.pc import PCMachineState
 from pyqemu.hw.i386.pc_versions import MachineVersion, register_versions
-from pyqemu.hw.i386.x86 import machine_ram
+from pyqemu.hw.i386.x86 import ISA_NUM_IRQS, machine_ram
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ class PCI440FXMachine(PCMachineState):
         self.pci_bus = i440fx_init(self, memory, pci_memory, machine_ram(self))
         piix3 = pci_create_simple(self.pci_bus, PIIX3_DEVFN, "PIIX3", multifunction=True)
         assert isinstance(piix3, PIIX3) and piix3.isa_bus is not None
+        piix3.pic = self.gsi[:ISA_NUM_IRQS]
         return piix3.isa_bus
 
 

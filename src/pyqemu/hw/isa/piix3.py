@@ -5,17 +5,24 @@ memory is the PCI memory window.  It also answers the reset control
 register at port 0xcf9 (``piix3-reset-control``, above the PCI index
 window): writing bit 2 resets the machine, bit 1 only chooses the reset
 type and reads back.  :class:`PCIIsaBridge` is what the Q35 LPC bridge
-shares with it.  Not modelled yet: PCI interrupt routing (PIRQ) and the
-APM / ELCR registers.
+shares with it.
+
+PCI interrupts: slot S's pin N is PIRQ (S - 1 + N) mod 4, and PIRQ routing
+registers 0x60-0x63 send each PIRQ to an ISA IRQ (bit 7 set: nowhere); an
+ISA IRQ is high while any PIRQ routed to it is, as in QEMU's ``piix3_set_irq``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_VENDOR_ID_INTEL, PCIBus, PCIDevice
 from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
+
+if TYPE_CHECKING:
+    from pyqemu.hw.core.irq import IrqLine
 
 TYPE_PIIX3_PCI_DEVICE = "PIIX3"
 PCI_DEVICE_ID_INTEL_82371SB_0 = 0x7000
@@ -31,6 +38,7 @@ RCR_SYS_RST = 0x02
 #: PIRQ route control registers 0x60-0x63: 0x80 means "routing disabled" after reset.
 PIIX_PIRQCA = 0x60
 PIIX_NUM_PIRQS = 4
+PIIX_NUM_PIC_IRQS = 16
 PIRQ_ROUTING_DISABLED = 0x80
 
 
@@ -91,7 +99,54 @@ class PIIX3(PCIIsaBridge):
     CLASS_ID = PCI_CLASS_BRIDGE_ISA
     RESET_CONTROL_NAME = "piix3-reset-control"
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The ISA IRQ lines PIRQs are routed to (the board's GSIs 0-15).
+        self.pic: Sequence[IrqLine] = ()
+
+    def pci_realize(self) -> None:
+        from pyqemu.hw.pci.pci_intx import pci_bus_irqs
+
+        super().pci_realize()
+        bus = self.parent_bus
+        assert isinstance(bus, PCIBus)
+        pci_bus_irqs(bus, self._set_pirq, pci_slot_get_pirq, PIIX_NUM_PIRQS)
+
     def reset(self) -> None:
         super().reset()
         pirqs = bytes([PIRQ_ROUTING_DISABLED] * PIIX_NUM_PIRQS)
         self.config[PIIX_PIRQCA:PIIX_PIRQCA + PIIX_NUM_PIRQS] = pirqs
+        self._update_all_pics()
+
+    def config_write(self, offset: int, value: int, size: int) -> None:
+        super().config_write(offset, value, size)
+        if offset < PIIX_PIRQCA + PIIX_NUM_PIRQS and offset + size > PIIX_PIRQCA:
+            self._update_all_pics()
+
+    def _pic_level(self, pic_irq: int) -> int:
+        """Whether any PIRQ routed to ISA IRQ ``pic_irq`` is asserted."""
+        from pyqemu.hw.pci.pci_intx import pci_bus_get_irq_level
+
+        bus = self.parent_bus
+        assert isinstance(bus, PCIBus)
+        return int(any(self.config[PIIX_PIRQCA + pirq] == pic_irq and pci_bus_get_irq_level(bus, pirq)
+                       for pirq in range(PIIX_NUM_PIRQS)))
+
+    def _set_pirq(self, pirq: int, level: int) -> None:
+        pic_irq = self.config[PIIX_PIRQCA + pirq]
+        if pic_irq < PIIX_NUM_PIC_IRQS and pic_irq < len(self.pic):
+            self.pic[pic_irq].set(self._pic_level(pic_irq))
+
+    def _update_all_pics(self) -> None:
+        """The routing changed: recompute every ISA IRQ the PIIX3 drives."""
+        if self.parent_bus is None:
+            return
+        for pic_irq, line in enumerate(self.pic[:PIIX_NUM_PIC_IRQS]):
+            line.set(self._pic_level(pic_irq))
+
+
+def pci_slot_get_pirq(device: PCIDevice, pin: int) -> int:
+    """PIIX3's swizzle: slot S, pin N is PIRQ (S - 1 + N) mod 4 (``pci_slot_get_pirq``)."""
+    from pyqemu.hw.pci.pci import pci_slot
+
+    return (pin + pci_slot(device.devfn) - 1) & (PIIX_NUM_PIRQS - 1)

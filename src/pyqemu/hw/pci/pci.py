@@ -24,6 +24,7 @@ changes (QEMU's ``pci_update_mappings``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -137,6 +138,10 @@ class PCIBus(BusState):
         self.bus_num = 0
         #: The machine's memory system, where each device's bus-master address space is created.
         self.memory_system: MemorySystem | None = None
+        #: INTx routing (:mod:`pci_intx`): the board's ``map_irq`` / ``set_irq`` and asserted pins per IRQ.
+        self.map_irq: Callable[[PCIDevice, int], int] | None = None
+        self.set_irq: Callable[[int, int], None] | None = None
+        self.irq_count: list[int] = []
 
     @property
     def is_express(self) -> bool:
@@ -349,6 +354,8 @@ class PCIDevice(DeviceState):
         self.bars: list[PCIBar | None] = [None] * PCI_NUM_REGIONS
         self.bus_master_enable: MemoryRegion | None = None
         self.bus_master_as: AddressSpace | None = None
+        #: Which INTx pins the device asserts (bit N: pin N).
+        self.irq_state = 0
 
     # devfn is the ``addr`` property's value.
     @property
@@ -396,6 +403,9 @@ class PCIDevice(DeviceState):
         """A guest write through the write mask; BAR and command writes remap the BARs."""
         if offset + size > len(self.config):
             return
+        from pyqemu.hw.pci.pci_intx import pci_irq_disabled, pci_update_irq_disabled
+
+        was_disabled = pci_irq_disabled(self)
         for i in range(size):
             mask = self.wmask[offset + i]
             byte = (value >> (8 * i)) & 0xFF
@@ -407,6 +417,7 @@ class PCIDevice(DeviceState):
             pci_update_mappings(self)
         if command_changed:
             self._update_bus_master()
+            pci_update_irq_disabled(self, was_disabled)
 
     def _update_bus_master(self) -> None:
         if self.bus_master_enable is not None:
@@ -472,7 +483,10 @@ class PCIDevice(DeviceState):
             bar.addr = PCI_BAR_UNMAPPED
 
     def reset(self) -> None:
-        """Decoding off, BARs back to their type bits and unmapped (``pci_do_device_reset``)."""
+        """Pins lowered, decoding off, BARs back to their type bits and unmapped (``pci_do_device_reset``)."""
+        from pyqemu.hw.pci.pci_intx import pci_device_deassert_intx
+
+        pci_device_deassert_intx(self)
         self.set_word(PCI_COMMAND, self.get_word(PCI_COMMAND) & ~PCI_COMMAND_WRITABLE)
         self.set_byte(PCI_CACHE_LINE_SIZE, 0)
         self.set_byte(PCI_INTERRUPT_LINE, 0)
