@@ -100,7 +100,8 @@ def test_info_matches_qemu(argv: list[str]) -> None:
     assert our_version.group(1, 2) == their_version.group(1, 2)
 
 
-DEVICES = ["isa-serial", "i8042", "mc146818rtc", "isa-debugcon", "isa-debug-exit"]
+DEVICES = ["isa-serial", "i8042", "mc146818rtc", "isa-debugcon", "isa-debug-exit", "ich9-ahci", "isa-fdc",
+           "piix3-ide", "vmmouse"]
 
 
 @pytest.mark.parametrize("device", DEVICES)

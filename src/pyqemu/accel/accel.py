@@ -44,6 +44,10 @@ class AccelState(Object):
     def close(self) -> None:
         """Release what :meth:`init_machine` acquired."""
 
+    def supports_smm(self) -> bool:
+        """Whether guests get System Management Mode (what ``smm=auto`` turns into): emulated ones do."""
+        return True
+
 
 def accel_find(name: str) -> type[AccelState] | None:
     """The accelerator class for an ``-accel`` name, or None."""

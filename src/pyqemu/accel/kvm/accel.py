@@ -79,6 +79,12 @@ class KvmAccel(AccelState):
             # QEMU prints the reason bare on stderr, then the accelerator's error.
             raise KvmError(f"failed to initialize kvm: {os.strerror(code)}", preface=err.desc) from err
 
+    def supports_smm(self) -> bool:
+        """Whether the host's KVM runs guests in SMM (``KVM_CAP_X86_SMM``)."""
+        from pyqemu.accel.kvm.constants import Cap
+
+        return self.vm is not None and bool(self.vm.check_extension(Cap.X86_SMM))
+
     def close(self) -> None:
         if self.vm is not None:
             self.vm.close()

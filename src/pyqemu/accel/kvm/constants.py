@@ -71,6 +71,7 @@ class Cap(_Prefixed):
     MAX_VCPUS = 66
     TSC_DEADLINE_TIMER = 72
     READONLY_MEM = 81
+    X86_SMM = 117
     MULTI_ADDRESS_SPACE = 118
     MAX_VCPU_ID = 128
     X2APIC_API = 129

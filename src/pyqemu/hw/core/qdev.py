@@ -114,9 +114,20 @@ class DeviceState(Object):
         self.pending_deleted_event = False
         #: Called when the device is finally deleted, for the DEVICE_DELETED event.
         self.on_deleted: Callable[[DeviceState], None] | None = None
+        #: Properties set since creation, which ``-global`` must not override (see :meth:`_apply_globals`).
+        self.explicit_props: set[str] = set()
+        self.globals_applied = False
         from pyqemu.hw.core.qdev_properties import device_init_props
 
         device_init_props(self)
+
+    def property_set(self, name: str, value: Any) -> None:
+        super().property_set(name, value)
+        self.explicit_props.add(name)
+
+    def property_parse(self, name: str, text: str | dict[str, Any]) -> None:
+        super().property_parse(name, text)
+        self.explicit_props.add(name)
 
     def realize(self) -> None:
         """Bring the device to life; raise a QemuError to refuse. Subclasses override."""
@@ -128,6 +139,21 @@ class DeviceState(Object):
         """Put the device in its power-on state. Subclasses override."""
 
     # -- realized ----------------------------------------------------------
+
+    def _apply_globals(self) -> None:
+        """``-global`` and compat properties, if nobody applied them at creation.
+
+        QEMU applies them when a device is created, before its creator sets
+        anything; a device made by board code without the machine at hand gets
+        them here instead, skipping what its creator set, which has the same effect.
+        """
+        if self.globals_applied:
+            return
+        from pyqemu.hw.core.qdev_monitor import apply_global_props
+
+        machine = qdev_get_machine(self)
+        if machine is not None and hasattr(machine, "global_props"):
+            apply_global_props(machine, self, skip=self.explicit_props)
 
     def _set_realized(self, value: bool) -> None:
         if value == self.realized:
@@ -143,6 +169,7 @@ class DeviceState(Object):
 
         if self.hotplugged and not self.HOTPLUGGABLE:
             raise device_no_hotplug(self)
+        self._apply_globals()
         self._attach_unattached()
         handler = qdev_get_hotplug_handler(self)
         if handler is not None:

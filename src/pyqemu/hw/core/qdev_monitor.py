@@ -9,7 +9,7 @@ device is removed again: a failed ``device_add`` changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pyqemu.hw.core.qdev import DeviceState
@@ -27,11 +27,22 @@ if TYPE_CHECKING:
 _NOT_PROPERTIES = frozenset({"driver", "id", "bus"})
 
 
+#: Other names ``-device`` accepts for a type, and shows in ``-device help`` (QEMU's ``qdev_alias_table``).
+DEVICE_ALIASES = {"ahci": "ich9-ahci"}
+
+
+def device_typename(driver: str) -> str:
+    """The type ``driver`` names: itself, or the type it is an alias of."""
+    if type_lookup(driver) is None and driver in DEVICE_ALIASES:
+        return DEVICE_ALIASES[driver]
+    return driver
+
+
 def check_device_driver(driver: Any) -> type[DeviceState]:
     """The class ``-device driver=`` names, if a user may create it; else QEMU's error."""
     if driver is None:
         raise ConfigError("Parameter 'driver' is missing")
-    impl = type_lookup(str(driver))
+    impl = type_lookup(device_typename(str(driver)))
     if impl is None or not issubclass(impl.cls, DeviceState):
         raise ConfigError(f"'{driver}' is not a valid device model name")
     if impl.abstract:
@@ -41,10 +52,14 @@ def check_device_driver(driver: Any) -> type[DeviceState]:
     return impl.cls
 
 
-def apply_global_props(machine: MachineState, device: DeviceState) -> None:
-    """Set every ``-global`` / compat property whose driver is the device's type or a parent."""
+def apply_global_props(machine: MachineState, device: DeviceState, skip: Collection[str] = ()) -> None:
+    """Set every ``-global`` / compat property whose driver is the device's type or a parent.
+
+    Properties in ``skip`` (set by the device's creator already) are left alone.
+    """
+    device.globals_applied = True
     for driver, prop, value in machine.global_props:
-        if device.is_a(driver):
+        if prop not in skip and device.is_a(driver):
             try:
                 device.property_parse(prop, value)
             except ConfigError as err:
@@ -148,6 +163,7 @@ def device_help_text(request: str) -> str:
 
     name = request.split(",", 1)[0]
     if not is_help_option(name):
+        name = device_typename(name)
         if concrete_class(name, DeviceState) is None:
             raise ConfigError(f"Device '{name}' not found")
         return properties_help_text(f"{name} options:", type_properties(name, DEVICE_COMMON_PROPERTIES))
@@ -158,6 +174,8 @@ def device_help_text(request: str) -> str:
         if not issubclass(cls, DeviceState) or not cls.USER_CREATABLE or cls.CATEGORY is None:
             continue
         line = f'name "{impl.name}"' + (f', bus {cls.BUS_TYPE}' if getattr(cls, "BUS_TYPE", None) else "")
+        aliases = [alias for alias, typename in DEVICE_ALIASES.items() if typename == impl.name]
+        line += "".join(f', alias "{alias}"' for alias in aliases)
         line += f', desc "{cls.DESCRIPTION}"' if cls.DESCRIPTION else ""
         by_category.setdefault(cls.CATEGORY, []).append(line)
     order = {name: index for index, name in enumerate(DEVICE_CATEGORIES)}

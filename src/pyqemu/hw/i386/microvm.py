@@ -1,16 +1,15 @@
 """The ``microvm`` board: no PCI, a minimal firmware (qboot), for directly booted Linux guests.
 
-Board init: RAM (split at 3 GiB), then ``isa.0`` on a bare
-``isabus-bridge``, the RTC (``rtc=on``, or ``auto``) and, with
-``isa-serial=on``, a serial port per ``-serial``, and last the firmware,
-as RAM ending at 4 GiB.  As in QEMU 7.2 it has no keyboard controller:
-guests reset by triple fault.
+Board init (:meth:`MicrovmMachine.board_init`): RAM (split at 3 GiB) and
+fw_cfg, ``isa.0`` on a bare ``isabus-bridge``, the I/O APIC(s), the
+virtio-mmio transports, the ACPI generic event device, the 8259s and the
+PIT, the RTC (``rtc=on`` or ``auto``), with ``isa-serial=on`` a serial port
+per ``-serial``, and last the firmware (qboot) as RAM ending at 4 GiB.  As in
+QEMU 7.2 it has no keyboard controller: guests reset by triple fault.
 
 Empty virtio-mmio transports sit 512 bytes apart from 0xfeb00000: 24 of
-them on GSIs 24-47 (the second IOAPIC's pins) when ACPI is on and
+them on GSIs 24-47 (the second I/O APIC's pins) when ACPI is on and
 ``ioapic2`` is not off, else 8 on GSIs 16-23 (ACPI on) or 5-12 (ACPI off).
-Not modelled yet: the second IOAPIC (so transports on GSIs 24-47 are left
-unconnected), the ACPI GED and fw_cfg that QEMU's microvm also creates.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyqemu.hw.i386.x86 import X86MachineState, attr_getter, attr_setter
+from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import BOOL, ON_OFF_AUTO
 from pyqemu.util.units import GiB
@@ -30,6 +30,7 @@ MICROVM_LOWMEM = 3 * GiB
 MICROVM_MAX_CPUS = 288
 VIRTIO_MMIO_BASE = 0xFEB00000
 MICROVM_BIOS_FILE = "bios-microvm.bin"  # qboot
+GED_IRQ = 9
 #: Transports and their first GSI (QEMU's ``virtio_num_transports``, ``virtio_irq_base``).
 VIRTIO_ON_IOAPIC2 = (24, 24)
 VIRTIO_WITH_ACPI = (8, 16)
@@ -71,21 +72,49 @@ class MicrovmMachine(X86MachineState):
     def lowmem_limit(self) -> int:
         return MICROVM_LOWMEM
 
+    def memory_init(self, memory: MemorySystem) -> None:
+        """RAM and fw_cfg, before the CPUs (``microvm_memory_init``)."""
+        from pyqemu.hw.i386.fw_cfg import fw_cfg_microvm_create
+
+        self.map_ram(memory)
+        fw_cfg_microvm_create(self)
+
     def board_init(self, memory: MemorySystem) -> None:
+        """The devices in QEMU's order (``microvm_devices_init``), the firmware last."""
         from pyqemu.hw.core.sysbus import sysbus_get_default
         from pyqemu.hw.i386.x86_firmware import x86_bios_rom_init
         from pyqemu.hw.isa.isa_bus import isa_bus_new
 
-        self.map_ram(memory)
         isa_bus = isa_bus_new(None, memory.system_io, memory=memory.system_memory,
                               sysbus=sysbus_get_default(self))
         self.wire_isa_irqs(isa_bus)
+        self.ioapic_init(self)
+        if self.ioapic_count() > 1:
+            self.ioapic2_init()
         self.create_virtio_transports()
+        if self.acpi_enabled():
+            self.ged_init()
+        if self.pic != "off":  # type: ignore[attr-defined]
+            self.pic_init(isa_bus)
+        self.pit_init(isa_bus)
         if self.rtc != "off":  # type: ignore[attr-defined]
             self.create_rtc(isa_bus)
         if self.isa_serial:  # type: ignore[attr-defined]
             self.create_serial_ports(isa_bus)
         x86_bios_rom_init(self, self.firmware or MICROVM_BIOS_FILE, memory.system_memory, ram_fw=True)
+
+    def ioapic_count(self) -> int:
+        """Two I/O APICs unless ``ioapic2=off`` or ACPI is off (``microvm_ioapics``)."""
+        return 2 if self.ioapic2 != "off" and self.acpi_enabled() else 1  # type: ignore[attr-defined]
+
+    def gsi_count(self) -> int:
+        return IOAPIC_NUM_PINS * self.ioapic_count()
+
+    def ged_init(self) -> None:
+        """The ACPI generic event device: power-button events, sleep and reset registers, on GSI 9."""
+        from pyqemu.hw.acpi.generic_event_device import acpi_ged_x86_init
+
+        acpi_ged_x86_init(self, self.gsi[GED_IRQ])
 
     def acpi_enabled(self) -> bool:
         """Whether ACPI is on (``acpi=on`` or ``auto``; QEMU's ``x86_machine_is_acpi_enabled``)."""
@@ -95,9 +124,7 @@ class MicrovmMachine(X86MachineState):
         """How many virtio-mmio transports, and the GSI of the first (``microvm_devices_init``)."""
         if not self.acpi_enabled():
             return VIRTIO_WITHOUT_ACPI
-        if self.ioapic2 == "off":  # type: ignore[attr-defined]
-            return VIRTIO_WITH_ACPI
-        return VIRTIO_ON_IOAPIC2
+        return VIRTIO_ON_IOAPIC2 if self.ioapic_count() > 1 else VIRTIO_WITH_ACPI
 
     def create_virtio_transports(self) -> None:
         """Empty ``virtio-mmio`` transports at ``VIRTIO_MMIO_BASE + 512 * N`` on consecutive GSIs."""

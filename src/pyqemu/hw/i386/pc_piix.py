@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 TYPE_PC_I440FX_MACHINE = "pc-i440fx-machine"
 PIIX3_DEVFN = 1 << 3
+SCI_IRQ = 9
+SMB_IO_BASE = 0xB100
+SMBUS_EEPROMS = 8
 I440FX_DESCRIPTION = "Standard PC (i440FX + PIIX, 1996)"
 DEPRECATED_OLD = "old and unattended - use a newer version instead"
 
@@ -85,6 +88,22 @@ class PCI440FXMachine(PCMachineState):
         assert isinstance(piix3, PIIX3) and piix3.isa_bus is not None
         piix3.pic = self.gsi[:ISA_NUM_IRQS]
         return piix3.isa_bus
+
+    def southbridge_init(self, isa_bus: IsaBus) -> None:
+        """The PIIX3 IDE function (01.1), then PIIX4 power management (01.3) with the SMBus EEPROMs."""
+        from pyqemu.hw.acpi.piix4 import piix4_pm_init
+        from pyqemu.hw.core.irq import Irq
+        from pyqemu.hw.i2c.smbus_eeprom import smbus_eeprom_init
+        from pyqemu.hw.ide.piix import piix3_ide_init
+
+        assert self.pci_bus is not None
+        piix3_ide_init(self.pci_bus, PIIX3_DEVFN + 1)
+        if self.acpi == "off":  # type: ignore[attr-defined]
+            return
+        smi_irq = Irq.new(lambda _n, level: self.smi_request(level))
+        pm = piix4_pm_init(self.pci_bus, PIIX3_DEVFN + 3, self.gsi[SCI_IRQ], smi_irq, SMB_IO_BASE,
+                           smm_enabled=self.smm_enabled())
+        smbus_eeprom_init(pm.i2c_bus, SMBUS_EEPROMS)
 
 
 register_versions(PCI440FXMachine, "pc-i440fx", VERSIONS, globals())

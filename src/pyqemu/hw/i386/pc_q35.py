@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pyqemu.hw.i386.pc import PCMachineState
 from pyqemu.hw.i386.pc_versions import MachineVersion, register_versions
 from pyqemu.hw.i386.x86 import machine_ram
+from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ OLD_MAX_CPUS = 255
 Q35_LOWMEM_THRESHOLD = 0xB0000000
 Q35_LOWMEM_SMALL = 0x80000000
 ICH9_LPC_DEVFN = 31 << 3
+ICH9_SATA1_DEVFN = 31 << 3 | 2
+ICH9_SMB_DEVFN = 31 << 3 | 3
+SMB_IO_BASE = 0xB100
+SMBUS_EEPROMS = 8
 
 VERSIONS: tuple[MachineVersion, ...] = (
     MachineVersion("7.2", (), {"ALIAS": "q35"}),
@@ -67,6 +72,8 @@ class Q35Machine(PCMachineState):
     DESCRIPTION = Q35_DESCRIPTION
     FAMILY = "pc_q35"
     MAX_CPUS = Q35_MAX_CPUS
+    HPET_INTCAP = 0xFF0104
+    HAS_FLOPPY = False
 
     def lowmem_limit(self) -> int:
         """Q35 keeps 0xb0000000-4 GiB for MMCONFIG and MMIO: at most 2.75 GiB, 2 GiB for large RAM."""
@@ -75,8 +82,9 @@ class Q35Machine(PCMachineState):
         return Q35_LOWMEM_SMALL if self.ram_size >= Q35_LOWMEM_THRESHOLD else Q35_LOWMEM_THRESHOLD
 
     def chipset_init(self, memory: MemorySystem, pci_memory: MemoryRegion) -> IsaBus:
-        """The Q35 host with the MCH and, at 1f.0, the ICH9 LPC bridge with ``isa.0``."""
-        from pyqemu.hw.isa.lpc_ich9 import ICH9LPC
+        """The Q35 host with the MCH; at 1f.0 the ICH9 LPC bridge with ``isa.0``, its GSI outputs wired."""
+        from pyqemu.hw.core.irq import qdev_connect_gpio_out_named
+        from pyqemu.hw.isa.lpc_ich9 import ICH9_GPIO_GSI, ICH9LPC
         from pyqemu.hw.pci.pci import pci_create_simple
         from pyqemu.hw.pci_host.q35 import q35_host_init
 
@@ -84,9 +92,28 @@ class Q35Machine(PCMachineState):
         self.pci_bus = q35_host_init(
             self, memory, pci_memory, machine_ram(self), below, self.ram_size - below
         )
-        lpc = pci_create_simple(self.pci_bus, ICH9_LPC_DEVFN, "ICH9-LPC", multifunction=True)
+
+        def configure(lpc: object) -> None:
+            for gsi, line in enumerate(self.gsi[:IOAPIC_NUM_PINS]):
+                qdev_connect_gpio_out_named(lpc, ICH9_GPIO_GSI, gsi, line)  # type: ignore[arg-type]
+
+        lpc = pci_create_simple(self.pci_bus, ICH9_LPC_DEVFN, "ICH9-LPC", multifunction=True,
+                                configure=configure)
         assert isinstance(lpc, ICH9LPC) and lpc.isa_bus is not None
         return lpc.isa_bus
+
+    def southbridge_init(self, isa_bus: IsaBus) -> None:
+        """The AHCI controller (1f.2, ``sata=on``) and the SMBus (1f.3, ``smbus=on``) with its EEPROMs."""
+        from pyqemu.hw.i2c.smbus_eeprom import smbus_eeprom_init
+        from pyqemu.hw.i2c.smbus_ich9 import ich9_smb_init
+        from pyqemu.hw.ide.ich9_ahci import ich9_ahci_init
+
+        assert self.pci_bus is not None
+        if self.sata:  # type: ignore[attr-defined]
+            ich9_ahci_init(self.pci_bus, ICH9_SATA1_DEVFN)
+        if self.smbus:  # type: ignore[attr-defined]
+            _smb, i2c = ich9_smb_init(self.pci_bus, ICH9_SMB_DEVFN, SMB_IO_BASE)
+            smbus_eeprom_init(i2c, SMBUS_EEPROMS)
 
 
 register_versions(Q35Machine, "pc-q35", VERSIONS, globals())

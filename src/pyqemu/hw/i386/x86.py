@@ -5,14 +5,11 @@ Board init of an x86 machine reads top to bottom in :meth:`X86MachineState.init`
 1. (the machine base has made ``system``, ``io`` and the main system bus;)
 2. RAM split at the board's low-memory limit: ``ram-below-4g`` from 0,
    the rest as ``ram-above-4g`` from 4 GiB, both aliases of one RAM region;
-3. 24 global interrupt lines (GSIs) — ISA IRQ N is GSI N; once the
-   chipset exists they also reach the inputs of an ``ioapic`` object, as in
-   QEMU (see :class:`IoapicLines`);
+3. the global interrupt lines (GSIs) — ISA IRQ N is GSI N — routed to the
+   8259s and I/O APIC(s) once the board has made them (:mod:`x86_gsi`);
 4. one CPU object per ``-smp`` CPU at ``/machine/unattached/device[N]``;
 5. the board's own chipset and devices (:meth:`X86MachineState.board_init`).
 
-Devices other helpers have not written yet (``isa-serial`` …) are created
-only once their type exists (:func:`create_isa_device`).
 """
 
 from __future__ import annotations
@@ -21,9 +18,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyqemu.hw.core.machine import MachineState
-from pyqemu.hw.core.sysbus import SysBusDevice
+from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS, ISA_NUM_IRQS, GSIState
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import ON_OFF_AUTO, STR, UINT64
+from pyqemu.util.errors import ConfigError
 from pyqemu.util.units import GiB
 
 if TYPE_CHECKING:
@@ -34,12 +32,11 @@ if TYPE_CHECKING:
 
 TYPE_X86_MACHINE = "x86-machine"
 FOUR_GiB = 4 * GiB
-GSI_NUM_PINS = 24
-ISA_NUM_IRQS = 16
 MAX_ISA_SERIAL_PORTS = 4
+GSI_NUM_PINS = IOAPIC_NUM_PINS
+#: APIC IDs an xAPIC can address (QEMU's ``apic_id_limit`` check without KVM's x2APIC).
+XAPIC_ID_LIMIT = 255
 DEFAULT_MEMDEV_TYPE = "memory-backend-ram"
-TYPE_IOAPIC = "ioapic"
-IOAPIC_CHILD = "ioapic"
 
 #: OnOffAuto machine properties: (name, description).
 _ON_OFF_AUTO_PROPS = (
@@ -66,28 +63,6 @@ def machine_ram(machine: MachineState) -> MemoryRegion:
         ram = machine.ram = backend.get_memory()  # type: ignore[attr-defined]
     assert ram is not None
     return ram  # type: ignore[no-any-return]
-
-
-@register_type
-class IoapicLines(SysBusDevice):
-    """The GSIs as the 24 unnamed GPIO inputs of an ``ioapic`` object, where QEMU's IOAPIC has them.
-
-    It only carries the lines so that they can be observed (``irq_intercept_in
-    ioapic`` in qtest, as QEMU's device tests do): it has no redirection
-    table, no MMIO window at 0xfec00000 and delivers nothing to the CPUs.
-    """
-
-    TYPE = TYPE_IOAPIC
-
-    def __init__(self) -> None:
-        super().__init__()
-        from pyqemu.hw.core.irq import qdev_init_gpio_in
-
-        self.levels = [0] * GSI_NUM_PINS
-        qdev_init_gpio_in(self, self._set_level, GSI_NUM_PINS)
-
-    def _set_level(self, n: int, level: int) -> None:
-        self.levels[n] = level
 
 
 @register_type
@@ -125,34 +100,47 @@ class X86MachineState(MachineState):
         self.bus_lock_ratelimit = 0
         self.below_4g_mem_size = 0
         self.above_4g_mem_size = 0
-        #: The ``-serial`` backends (Chardev or None per port); the system layer fills it.
         self.gsi: list[Irq] = []
-        #: Level of each GSI, until an interrupt controller model receives them.
-        self.gsi_levels = [0] * GSI_NUM_PINS
+        self.gsi_state = GSIState(GSI_NUM_PINS)
         self.cpus: list[Object] = []
         self.isa_bus: IsaBus | None = None
-        self.ioapic: IoapicLines | None = None
 
     # -- board init ------------------------------------------------------------------
 
+    @property
+    def gsi_levels(self) -> list[int]:
+        """The level of each GSI, as devices drive them."""
+        return self.gsi_state.levels
+
     def init(self) -> None:
         memory = self.memory_system
-        self.gsi = self._allocate_gsi()
+        self.gsi = self._allocate_gsi(self.gsi_count())
+        self.memory_init(memory)
         self.cpus_init()
         self.board_init(memory)
+
+    def memory_init(self, memory: MemorySystem) -> None:
+        """What a board sets up before its CPUs (microvm: RAM and fw_cfg). Boards override."""
+
+    def smm_enabled(self) -> bool:
+        """``smm=on``, or ``auto`` and the accelerator offers SMM (``x86_machine_is_smm_enabled``)."""
+        if self.smm != "auto":  # type: ignore[attr-defined]
+            return bool(self.smm == "on")  # type: ignore[attr-defined]
+        accel = getattr(self, "accelerator", None)
+        return accel is None or bool(accel.supports_smm())
+
+    def gsi_count(self) -> int:
+        """How many GSIs the board has: one I/O APIC's worth unless a board has more."""
+        return GSI_NUM_PINS
 
     def board_init(self, memory: MemorySystem) -> None:
         """The board's RAM layout, chipset and devices. Boards override."""
 
-    def _allocate_gsi(self) -> list[Irq]:
-        from pyqemu.hw.core.irq import allocate_irqs, qdev_get_gpio_in
+    def _allocate_gsi(self, count: int) -> list[Irq]:
+        from pyqemu.hw.core.irq import allocate_irqs
 
-        def record(n: int, level: int) -> None:
-            self.gsi_levels[n] = level
-            if self.ioapic is not None:
-                qdev_get_gpio_in(self.ioapic, n).set(level)
-
-        return allocate_irqs(record, GSI_NUM_PINS)
+        self.gsi_state = GSIState(count)
+        return allocate_irqs(self.gsi_state.handler, count)
 
     def cpus_init(self) -> None:
         """One CPU object per ``-smp`` CPU, numbered as their APIC ids (``x86_cpus_init``)."""
@@ -160,6 +148,8 @@ class X86MachineState(MachineState):
         from pyqemu.hw.core.qdev_monitor import apply_global_props
         from pyqemu.hw.i386.x86_cpu import x86_cpu_class_by_name
 
+        if self.smp.max_cpus > XAPIC_ID_LIMIT:
+            raise ConfigError("current -smp configuration requires kernel irqchip and X2APIC API support.")
         cpu_type = self.cpu_type or type(self).DEFAULT_CPU_TYPE
         assert cpu_type is not None
         typename = x86_cpu_class_by_name(cpu_type.removesuffix("-x86_64-cpu"))
@@ -203,32 +193,55 @@ class X86MachineState(MachineState):
     # -- ISA devices --------------------------------------------------------------------------
 
     def wire_isa_irqs(self, bus: IsaBus) -> None:
+        """ISA IRQ N of ``bus`` is GSI N (``isa_bus_irqs``)."""
         from pyqemu.hw.isa.isa_bus import isa_bus_irqs
 
         isa_bus_irqs(bus, self.gsi[:ISA_NUM_IRQS])
         self.isa_bus = bus
-        self.ioapic = self._ioapic_init()
 
-    def _ioapic_init(self) -> IoapicLines:
-        """The ``ioapic`` object: under the PCI host (``/machine/q35/ioapic``), else ``/machine/ioapic``."""
-        from pyqemu.hw.core.qdev import qdev_new
-        from pyqemu.hw.core.sysbus import sysbus_realize
+    def pic_init(self, bus: IsaBus) -> None:
+        """The 8259 pair on ``bus``, its output to the CPU, GSIs 0-15 to its inputs (``pc_i8259_create``)."""
+        from pyqemu.hw.intc.apic import apic_pic_irq
+        from pyqemu.hw.intc.i8259 import i8259_init
 
-        pci_bus = getattr(self, "pci_bus", None)
-        parent = pci_bus.parent_device if pci_bus is not None else None
-        dev = qdev_new(TYPE_IOAPIC)
-        assert isinstance(dev, IoapicLines)
-        (parent or self).add_child(IOAPIC_CHILD, dev)
-        sysbus_realize(dev, self)
-        dev.unref()
-        return dev
+        self.gsi_state.i8259_irq[:] = i8259_init(bus, apic_pic_irq(self))
 
-    def create_rtc(self, bus: IsaBus) -> IsaDevice | None:
-        """The MC146818 RTC at 0x70, output wired to IRQ 8; QEMU 7.2's x86 boards give it ``base_year`` 0."""
+    def ioapic_init(self, parent: Object) -> None:
+        """The I/O APIC, ``PARENT/ioapic`` at 0xfec00000, on GSIs 0-23 (``ioapic_init_gsi``)."""
+        from pyqemu.hw.core.irq import qdev_get_gpio_in
+        from pyqemu.hw.intc.apic import apic_bus
+        from pyqemu.hw.intc.ioapic import ioapic_eoi_broadcast, ioapic_init_gsi
+
+        dev = ioapic_init_gsi(self, parent)
+        self.gsi_state.ioapic_irq[:] = [qdev_get_gpio_in(dev, n) for n in range(IOAPIC_NUM_PINS)]
+        apic_bus(self).eoi_listeners.append(lambda vector: ioapic_eoi_broadcast(self, vector))
+
+    def ioapic2_init(self) -> None:
+        """A second I/O APIC at 0xfec10000 on GSIs 24-47 (microvm's ``ioapic_init_secondary``)."""
+        from pyqemu.hw.core.irq import qdev_get_gpio_in
+        from pyqemu.hw.intc.ioapic import ioapic_init_secondary
+
+        dev = ioapic_init_secondary(self)
+        self.gsi_state.ioapic2_irq[:] = [qdev_get_gpio_in(dev, n) for n in range(IOAPIC_NUM_PINS)]
+
+    def pit_init(self, bus: IsaBus, alt_irq: Irq | None = None) -> IsaDevice | None:
+        """The 8254 at 0x40 on IRQ 0 (or, with an HPET, on its legacy input), unless ``pit=off``."""
+        from pyqemu.hw.timer.i8254 import i8254_pit_init
+
+        if self.pit == "off":  # type: ignore[attr-defined]
+            return None
+        return i8254_pit_init(bus, 0x40, -1 if alt_irq is not None else 0, alt_irq)
+
+    def create_rtc(self, bus: IsaBus, intercept_irq: Irq | None = None) -> IsaDevice | None:
+        """The MC146818 RTC at 0x70 on IRQ 8 (or ``intercept_irq``), ``base_year`` 0 as in QEMU 7.2."""
+        from pyqemu.hw.core.irq import qdev_connect_gpio_out
         from pyqemu.hw.isa.isa_bus import isa_connect_gpio_out
 
         rtc = create_isa_device(self, bus, "mc146818rtc", lambda dev: dev.property_set("base_year", 0))
-        isa_connect_gpio_out(rtc, 0, rtc.irq)  # type: ignore[attr-defined]
+        if intercept_irq is not None:
+            qdev_connect_gpio_out(rtc, 0, intercept_irq)
+        else:
+            isa_connect_gpio_out(rtc, 0, rtc.irq)  # type: ignore[attr-defined]
         self.add_alias("rtc-time", rtc, "date")  # QEMU's /machine rtc-time
         return rtc
 

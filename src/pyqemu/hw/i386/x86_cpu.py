@@ -81,6 +81,17 @@ class X86CPU(CPUState):
             if accel is None or getattr(accel, "NAME", None) not in self.REQUIRED_ACCELS:
                 raise ConfigError(f"CPU model '{self.model_name()}' requires KVM or HVF")
         self._address_space_init()
+        self._apic_init()
+
+    def _apic_init(self) -> None:
+        """The local APIC, child ``lapic``; the first one maps the MSI window (``x86_cpu_apic_realize``)."""
+        from pyqemu.hw.intc.apic import apic_create, apic_realize
+
+        if qdev_get_machine(self) is None:
+            return
+        apic = apic_create(self, self.apic_id)  # type: ignore[attr-defined]
+        apic_realize(apic)
+        self.apic = apic
 
     def _address_space_init(self) -> None:
         """The CPU's view of memory, ``cpu-memory-N`` (``qemu_init_vcpu``'s default address space)."""

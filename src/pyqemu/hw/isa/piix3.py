@@ -61,6 +61,9 @@ class PCIIsaBridge(PCIDevice):
         bus = self.parent_bus
         assert isinstance(bus, PCIBus) and bus.address_space_io is not None
         self.isa_bus = isa_bus_new(self, bus.address_space_io, memory=bus.address_space_mem)
+        from pyqemu.hw.dma.i8257 import i8257_dma_init
+
+        i8257_dma_init(self.isa_bus, False)  # the two DMA controllers of every PC southbridge
         if RESET_CONTROL_MAPPED:
             bus.address_space_io.add_subregion_overlap(RCR_IOPORT, self.rcr_mem, 1)
 

@@ -436,14 +436,14 @@ class PCIDevice(DeviceState):
         self.pci_realize()
 
     def _init_bus_master(self, bus: PCIBus) -> None:
-        """The device's view of memory for DMA: the bus's memory, while bus mastering is on."""
+        """The device's view of memory for DMA: system memory, while bus mastering is on."""
         from pyqemu.memory.region import UINT64_MAX, MemoryRegion
 
-        if bus.memory_system is None or bus.address_space_mem is None:
+        if bus.memory_system is None:
             return
         container = MemoryRegion.new_container(self, "bus master container", UINT64_MAX)
         self.bus_master_enable = MemoryRegion.new_alias(
-            self, "bus master", bus.address_space_mem, 0, UINT64_MAX
+            self, "bus master", bus.memory_system.system_memory, 0, UINT64_MAX
         )
         self.bus_master_enable.set_enabled(False)
         container.add_subregion(0, self.bus_master_enable)
@@ -499,8 +499,12 @@ class PCIDevice(DeviceState):
         self._update_bus_master()
 
 
-def pci_create_simple(bus: PCIBus, devfn: int, typename: str, *, multifunction: bool = False) -> PCIDevice:
-    """Create a PCI device at ``devfn`` on ``bus`` and realize it (``pci_create_simple_multifunction``)."""
+def pci_create_simple(bus: PCIBus, devfn: int, typename: str, *, multifunction: bool = False,
+                      configure: Callable[[PCIDevice], None] | None = None) -> PCIDevice:
+    """Create a PCI device at ``devfn`` on ``bus`` and realize it (``pci_create_simple_multifunction``).
+
+    ``configure`` runs before realize (board properties, GPIO wiring).
+    """
     from pyqemu.hw.core.qdev import qdev_get_machine, qdev_new, qdev_realize_and_unref
     from pyqemu.hw.core.qdev_monitor import apply_global_props
 
@@ -511,5 +515,11 @@ def pci_create_simple(bus: PCIBus, devfn: int, typename: str, *, multifunction: 
         apply_global_props(machine, dev)
     dev.devfn = devfn
     dev.multifunction = multifunction  # type: ignore[attr-defined]
+    if configure is not None:
+        try:
+            configure(dev)
+        except BaseException:
+            dev.unref()
+            raise
     qdev_realize_and_unref(dev, bus)
     return dev

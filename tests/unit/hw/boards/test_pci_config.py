@@ -31,7 +31,9 @@ def test_identity_registers(machine: str, devfn: int, ids: int, class_rev: int) 
 def test_narrow_reads_of_data_port_pick_bytes_of_the_register() -> None:
     with board("q35") as vm:
         space = io_space(vm)
-        space.write(0xCF8, 0x8000FA00, 4)   # ich9-ahci in QEMU; nothing there in pyqemu yet
+        space.write(0xCF8, 0x8000FA00, 4)   # ich9-ahci at 1f.2
+        assert space.read(0xCFC, 4) == 0x29228086
+        space.write(0xCF8, 0x8000FD00, 4)   # nothing at 1f.5
         assert space.read(0xCFC, 4) == 0xFFFFFFFF
         space.write(0xCF8, 0x8000F800, 4)
         assert space.read(0xCFE, 2) == 0x2918

@@ -23,7 +23,7 @@ from pyqemu.hw.i2c.smbus_eeprom import (
     smbus_eeprom_init_one,
     spd_data_generate,
 )
-from pyqemu.hw.i2c.smbus_ich9 import ICH9_SMB_DEVFN, ICH9SMB, ich9_smb_init
+from pyqemu.hw.i2c.smbus_ich9 import ICH9_SMB_DEVFN, ICH9SMB
 from pyqemu.hw.i2c.smbus_master import (
     smbus_quick_command,
     smbus_read_byte,
@@ -95,8 +95,9 @@ class Guest:
 def q35() -> Iterator[tuple[object, ICH9SMB, I2CBus, Guest]]:
     """q35 with ICH9-SMB at 1f.3, its 8 EEPROMs (no SPD data, as QEMU) and BAR 4 at 0xb100."""
     with board("q35") as vm:
-        dev, bus = ich9_smb_init(vm.machine.pci_bus, ICH9_SMB_DEVFN, SMB_BASE)  # type: ignore[union-attr]
-        smbus_eeprom_init(bus, 8, None)
+        dev = vm.machine.pci_bus.slots[ICH9_SMB_DEVFN]  # type: ignore[union-attr]  # the board made it
+        assert isinstance(dev, ICH9SMB)
+        bus = dev.i2c_bus
         pci_config_write(vm, ICH9_SMB_DEVFN, 0x20, SMB_BASE | 1)
         pci_config_write(vm, ICH9_SMB_DEVFN, 0x04, 1, 2)
         yield vm, dev, bus, Guest(vm, SMB_BASE)

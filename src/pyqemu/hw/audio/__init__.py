@@ -1,0 +1,1 @@
+"""Sound devices: the PC speaker (``isa-pcspk``); pyqemu plays no sound."""

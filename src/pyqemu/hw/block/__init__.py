@@ -1,0 +1,1 @@
+"""Block devices' controllers: the PC floppy disk controller (82078) and its ``floppy-bus``."""

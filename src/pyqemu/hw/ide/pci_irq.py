@@ -1,0 +1,159 @@
+"""PCI capabilities, MSI and INTx for the IDE controllers (QEMU's ``pci_add_capability``, ``msi.c``,
+``pci_irq_handler``).
+
+pyqemu's :mod:`pyqemu.hw.pci.pci` has no capability list, MSI or INTx
+routing yet; these helpers do what QEMU does for one function until it
+has (they belong there):
+
+- :func:`pci_add_capability` links a capability in at the head of the list
+  (so the last one added comes first), sets the status register's
+  capability bit and makes the capability's bytes read-only;
+- :class:`MsiCapability` is a single-vector MSI capability: the guest may
+  write Enable, the queue size (clamped to what the function offers once
+  enabled), the address and the data; a message is a 32-bit write of the
+  data to the address in the function's bus-master address space;
+- :class:`IntxPin` is the function's INTx pin: its level shows in the
+  status register's interrupt bit, and reaches ``output`` (what the board
+  connects, e.g. its PIRQ routing) unless the command register's
+  INTx-disable bit is set; changing that bit re-drives the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pyqemu.hw.pci.pci import PCI_COMMAND, PCI_COMMAND_INTX_DISABLE
+
+if TYPE_CHECKING:
+    from pyqemu.hw.pci.pci import PCIDevice
+
+PCI_STATUS = 0x06
+PCI_STATUS_INTERRUPT = 0x08
+PCI_STATUS_CAP_LIST = 0x10
+PCI_CAPABILITY_LIST = 0x34
+PCI_CAP_ID_MSI = 0x05
+PCI_CAP_ID_SATA = 0x12
+PCI_LATENCY_TIMER = 0x0D
+
+# MSI capability layout (64-bit address, no per-vector masking).
+PCI_MSI_FLAGS = 2
+PCI_MSI_ADDRESS_LO = 4
+PCI_MSI_ADDRESS_HI = 8
+PCI_MSI_DATA_64 = 12
+PCI_MSI_SIZEOF_64 = 0x0E
+PCI_MSI_FLAGS_ENABLE = 0x0001
+PCI_MSI_FLAGS_QMASK = 0x000E
+PCI_MSI_FLAGS_QSIZE = 0x0070
+PCI_MSI_FLAGS_64BIT = 0x0080
+PCI_MSI_ADDRESS_LO_MASK = 0xFFFFFFFC
+
+
+def pci_add_capability(dev: PCIDevice, cap_id: int, offset: int, size: int) -> int:
+    """Insert capability ``cap_id`` of ``size`` bytes at ``offset``; its bytes are read-only."""
+    dev.set_byte(offset, cap_id)
+    dev.set_byte(offset + 1, dev.get_byte(PCI_CAPABILITY_LIST))
+    dev.set_byte(PCI_CAPABILITY_LIST, offset)
+    dev.set_word(PCI_STATUS, dev.get_word(PCI_STATUS) | PCI_STATUS_CAP_LIST)
+    dev.wmask[offset:offset + size] = bytes(size)
+    return offset
+
+
+def pci_fix_latency_timer(dev: PCIDevice) -> None:
+    """QEMU's type-0 functions have a read-only latency timer (pci.py makes it writable)."""
+    dev.wmask[PCI_LATENCY_TIMER] = 0
+
+
+def _set_wmask(dev: PCIDevice, offset: int, mask: int, size: int) -> None:
+    dev.wmask[offset:offset + size] = mask.to_bytes(size, "little")
+
+
+class MsiCapability:
+    """A one-vector, 64-bit MSI capability at ``offset`` of ``dev`` (``msi_init``)."""
+
+    def __init__(self, dev: PCIDevice, offset: int) -> None:
+        self.dev = dev
+        self.offset = pci_add_capability(dev, PCI_CAP_ID_MSI, offset, PCI_MSI_SIZEOF_64)
+        dev.set_word(offset + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT)
+        _set_wmask(dev, offset + PCI_MSI_FLAGS, PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE, 2)
+        _set_wmask(dev, offset + PCI_MSI_ADDRESS_LO, PCI_MSI_ADDRESS_LO_MASK, 4)
+        _set_wmask(dev, offset + PCI_MSI_ADDRESS_HI, 0xFFFFFFFF, 4)
+        _set_wmask(dev, offset + PCI_MSI_DATA_64, 0xFFFF, 2)
+
+    @property
+    def flags(self) -> int:
+        return self.dev.get_word(self.offset + PCI_MSI_FLAGS)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.flags & PCI_MSI_FLAGS_ENABLE)
+
+    def covers(self, offset: int, size: int) -> bool:
+        return offset < self.offset + PCI_MSI_SIZEOF_64 and offset + size > self.offset
+
+    def config_written(self, offset: int, size: int, intx: IntxPin | None) -> None:
+        """After a guest write (``msi_write_config``): enabling MSI silences INTx; clamp the queue size."""
+        if not self.covers(offset, size) or not self.enabled:
+            return
+        if intx is not None:
+            intx.set(0)
+        flags = self.flags
+        granted = (flags & PCI_MSI_FLAGS_QSIZE) >> 4
+        offered = (flags & PCI_MSI_FLAGS_QMASK) >> 1
+        if granted > offered:
+            self.dev.set_word(self.offset + PCI_MSI_FLAGS, flags & ~PCI_MSI_FLAGS_QSIZE | offered << 4)
+
+    def message(self) -> tuple[int, int]:
+        """The address and data of vector 0."""
+        dev, at = self.dev, self.offset
+        address = dev.get_long(at + PCI_MSI_ADDRESS_LO) | dev.get_long(at + PCI_MSI_ADDRESS_HI) << 32
+        return address, dev.get_word(at + PCI_MSI_DATA_64)
+
+    def notify(self) -> None:
+        """Send vector 0: the data, written to the address by the function (``msi_notify``)."""
+        address, data = self.message()
+        space = self.dev.bus_master_as
+        if space is not None:
+            space.write(address, data, 4)
+
+    def reset(self) -> None:
+        """Disabled, no queue size, address and data cleared (``msi_reset``)."""
+        dev, at = self.dev, self.offset
+        dev.set_word(at + PCI_MSI_FLAGS, self.flags & ~(PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE))
+        dev.set_long(at + PCI_MSI_ADDRESS_LO, 0)
+        dev.set_long(at + PCI_MSI_ADDRESS_HI, 0)
+        dev.set_word(at + PCI_MSI_DATA_64, 0)
+
+
+class IntxPin:
+    """The function's INTx pin: level, status bit, and the line the board connects as ``output``."""
+
+    def __init__(self, dev: PCIDevice) -> None:
+        self.dev = dev
+        self.level = 0
+        self.output: Callable[[int], None] | None = None
+        self._disabled = False
+
+    def _drive(self, level: int) -> None:
+        if self.output is not None:
+            self.output(level)
+
+    def set(self, level: int) -> None:
+        """Change the pin's level (``pci_irq_handler``)."""
+        level = 1 if level else 0
+        if level == self.level:
+            return
+        self.level = level
+        status = self.dev.get_word(PCI_STATUS) & ~PCI_STATUS_INTERRUPT
+        self.dev.set_word(PCI_STATUS, status | (PCI_STATUS_INTERRUPT if level else 0))
+        if not self._disabled:
+            self._drive(level)
+
+    def command_written(self) -> None:
+        """Re-drive the line when INTx-disable changes (``pci_update_irq_disabled``)."""
+        disabled = bool(self.dev.get_word(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE)
+        if disabled == self._disabled:
+            return
+        self._disabled = disabled
+        if self.level:
+            self._drive(0 if disabled else 1)

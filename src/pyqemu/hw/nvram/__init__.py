@@ -1,0 +1,1 @@
+"""Non-volatile configuration devices: QEMU's firmware configuration device (``fw_cfg``)."""

@@ -1,0 +1,1 @@
+"""Timers of the PC: the i8254 interval timer (``isa-pit``) and the HPET (``hpet``)."""
