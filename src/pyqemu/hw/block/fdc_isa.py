@@ -21,8 +21,8 @@ from pyqemu.hw.core.bus import BusState, qbus_new
 from pyqemu.hw.core.qdev import qdev_get_machine
 from pyqemu.hw.core.qdev_properties import Prop, prop_enum, prop_uint32
 from pyqemu.hw.dma.isa_dma import IsaDma, isa_get_dma
-from pyqemu.hw.dma.portio import isa_register_portio_list, isa_unregister_portio_list
 from pyqemu.hw.isa.isa_bus import IsaBus, IsaDevice, isa_bus_of, isa_init_irq, isa_new, isa_realize_and_unref
+from pyqemu.hw.isa.portio import isa_register_portio_list, isa_unregister_portio_list
 from pyqemu.memory.region import MemoryRegion
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import INT32, ObjectProperty

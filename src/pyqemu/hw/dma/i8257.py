@@ -39,8 +39,8 @@ from typing import Protocol
 from pyqemu.hw.core.qdev import qdev_get_machine
 from pyqemu.hw.core.qdev_properties import prop_int32
 from pyqemu.hw.dma.isa_dma import IsaDma, IsaDmaTransferMode, TransferHandler, isa_bus_dma
-from pyqemu.hw.dma.portio import isa_register_portio_list, isa_unregister_portio_list
 from pyqemu.hw.isa.isa_bus import IsaBus, IsaDevice, isa_address_space_io, isa_new, isa_realize_and_unref
+from pyqemu.hw.isa.portio import isa_register_portio_list, isa_unregister_portio_list
 from pyqemu.memory.region import AccessSizes, MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 from pyqemu.util.main_loop import BottomHalf, ClockType, Timer

@@ -13,8 +13,6 @@ BAR 0/1 and SMI routing (HOSTC bit 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pyqemu.hw.i2c.core import I2CBus
 from pyqemu.hw.i2c.pm_smbus import PMSMBus, pm_smbus_init
 from pyqemu.hw.pci.pci import (
@@ -26,6 +24,7 @@ from pyqemu.hw.pci.pci import (
     pci_create_simple,
     pci_register_bar,
 )
+from pyqemu.hw.pci.pci_intx import pci_set_irq
 from pyqemu.qom.object import register_type
 
 TYPE_ICH9_SMB_DEVICE = "ICH9-SMB"
@@ -61,10 +60,6 @@ class ICH9SMB(PCIDevice):
     def __init__(self) -> None:
         super().__init__()
         self.smb: PMSMBus | None = None
-        #: The level last driven on INTA.
-        self.irq_level = False
-        #: Where INTA goes; pci.py has no INTx routing yet, so the board may connect a line here.
-        self.intx: Callable[[int], None] | None = None
 
     def pci_realize(self) -> None:
         self.set_byte(PCI_INTERRUPT_PIN, ICH9_SMB_INTX_PIN)
@@ -93,12 +88,8 @@ class ICH9SMB(PCIDevice):
             self.set_byte(ICH9_SMB_HOSTC, hostc & ~ICH9_SMB_HOSTC_SSRESET)
 
     def set_irq(self, level: bool) -> None:
-        """Drive INTA, only on a change (QEMU's ``ich9_smb_set_irq``)."""
-        if level == self.irq_level:
-            return
-        self.irq_level = level
-        if self.intx is not None:
-            self.intx(int(level))
+        """Drive INTA (QEMU's ``ich9_smb_set_irq``); the bus's INTx routing takes it from there."""
+        pci_set_irq(self, int(level))
 
 
 def ich9_smb_init(pci_bus: PCIBus, devfn: int, smb_io_base: int) -> tuple[ICH9SMB, I2CBus]:

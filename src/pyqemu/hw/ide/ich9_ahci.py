@@ -12,20 +12,17 @@ Its configuration space, as QEMU 7.2 sets it:
   pair in BAR 4 at offset 0x10).
 
 The HBA interrupts through MSI when the guest enabled it, else through
-INTx; board code connects the INTx line with :attr:`ICH9AHCI.intx`.  Each
+INTx through the bus's INTx routing.  Each
 port is an IDE bus (``ide.0`` … ``ide.5``) that takes one unit, though
 there is nothing to plug in yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pyqemu.hw.ide.ahci import AHCI_IDP_INDEX, AHCI_IDP_SIZE, AHCI_MEM_BAR_SIZE, AhciHba
 from pyqemu.hw.ide.bus import IDEBus, ide_bus_new
 from pyqemu.hw.ide.pci_irq import (
     PCI_CAP_ID_SATA,
-    IntxPin,
     MsiCapability,
     pci_add_capability,
     pci_fix_latency_timer,
@@ -34,7 +31,6 @@ from pyqemu.hw.pci.pci import (
     PCI_BASE_ADDRESS_SPACE_IO,
     PCI_BASE_ADDRESS_SPACE_MEMORY,
     PCI_CACHE_LINE_SIZE,
-    PCI_COMMAND,
     PCI_INTERRUPT_PIN,
     PCI_VENDOR_ID_INTEL,
     PCIBus,
@@ -42,6 +38,7 @@ from pyqemu.hw.pci.pci import (
     pci_create_simple,
     pci_register_bar,
 )
+from pyqemu.hw.pci.pci_intx import pci_set_irq
 from pyqemu.memory.region import Endianness, MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 
@@ -89,17 +86,7 @@ class ICH9AHCI(PCIDevice):
             self, MemoryRegionOps(read=self.hba.idp_read, write=self.hba.idp_write, endianness=le),
             "ahci-idp", AHCI_IDP_SIZE)
         self.buses: list[IDEBus] = []
-        self.intx_pin = IntxPin(self)
         self.msi: MsiCapability | None = None
-
-    @property
-    def intx(self) -> Callable[[int], None] | None:
-        """Where INTA goes: the board connects its interrupt routing here (pci.py has none yet)."""
-        return self.intx_pin.output
-
-    @intx.setter
-    def intx(self, line: Callable[[int], None] | None) -> None:
-        self.intx_pin.output = line
 
     def pci_realize(self) -> None:
         pci_fix_latency_timer(self)
@@ -129,20 +116,16 @@ class ICH9AHCI(PCIDevice):
             if level:
                 self.msi.notify()
             return
-        self.intx_pin.set(level)
+        pci_set_irq(self, level)
 
     def config_write(self, offset: int, value: int, size: int) -> None:
         super().config_write(offset, value, size)
-        if offset <= PCI_COMMAND + 1 and offset + size > PCI_COMMAND:
-            self.intx_pin.command_written()
         if self.msi is not None:
-            self.msi.config_written(offset, size, self.intx_pin)
+            self.msi.config_written(offset, size)
 
     def reset(self) -> None:
         """PCI reset (INTx released, MSI off) and HBA reset (``pci_ich9_reset``)."""
-        self.intx_pin.set(0)
         super().reset()
-        self.intx_pin.command_written()
         if self.msi is not None:
             self.msi.reset()
         self.hba.reset()
@@ -151,7 +134,7 @@ class ICH9AHCI(PCIDevice):
 def ich9_ahci_init(pci_bus: PCIBus, devfn: int) -> ICH9AHCI:
     """Create ``ich9-ahci`` at ``devfn`` (1f.2 on ``q35``, a function of a multifunction slot).
 
-    Connect ``dev.intx`` to the board's interrupt routing for INTA.
+    Its INTA goes through the bus's INTx routing (:mod:`pyqemu.hw.pci.pci_intx`).
     """
     dev = pci_create_simple(pci_bus, devfn, TYPE_ICH9_AHCI, multifunction=True)
     assert isinstance(dev, ICH9AHCI)

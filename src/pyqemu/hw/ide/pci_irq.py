@@ -1,9 +1,8 @@
-"""PCI capabilities, MSI and INTx for the IDE controllers (QEMU's ``pci_add_capability``, ``msi.c``,
-``pci_irq_handler``).
+"""PCI capabilities and MSI for the IDE controllers (QEMU's ``pci_add_capability``, ``msi.c``).
 
-pyqemu's :mod:`pyqemu.hw.pci.pci` has no capability list, MSI or INTx
-routing yet; these helpers do what QEMU does for one function until it
-has (they belong there):
+pyqemu's :mod:`pyqemu.hw.pci.pci` has no capability list or MSI yet;
+these helpers do what QEMU does for one function until it has (they
+belong there):
 
 - :func:`pci_add_capability` links a capability in at the head of the list
   (so the last one added comes first), sets the status register's
@@ -12,18 +11,11 @@ has (they belong there):
   write Enable, the queue size (clamped to what the function offers once
   enabled), the address and the data; a message is a 32-bit write of the
   data to the address in the function's bus-master address space;
-- :class:`IntxPin` is the function's INTx pin: its level shows in the
-  status register's interrupt bit, and reaches ``output`` (what the board
-  connects, e.g. its PIRQ routing) unless the command register's
-  INTx-disable bit is set; changing that bit re-drives the line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-from pyqemu.hw.pci.pci import PCI_COMMAND, PCI_COMMAND_INTX_DISABLE
 
 if TYPE_CHECKING:
     from pyqemu.hw.pci.pci import PCIDevice
@@ -91,12 +83,13 @@ class MsiCapability:
     def covers(self, offset: int, size: int) -> bool:
         return offset < self.offset + PCI_MSI_SIZEOF_64 and offset + size > self.offset
 
-    def config_written(self, offset: int, size: int, intx: IntxPin | None) -> None:
+    def config_written(self, offset: int, size: int) -> None:
         """After a guest write (``msi_write_config``): enabling MSI silences INTx; clamp the queue size."""
+        from pyqemu.hw.pci.pci_intx import pci_device_deassert_intx
+
         if not self.covers(offset, size) or not self.enabled:
             return
-        if intx is not None:
-            intx.set(0)
+        pci_device_deassert_intx(self.dev)
         flags = self.flags
         granted = (flags & PCI_MSI_FLAGS_QSIZE) >> 4
         offered = (flags & PCI_MSI_FLAGS_QMASK) >> 1
@@ -123,37 +116,3 @@ class MsiCapability:
         dev.set_long(at + PCI_MSI_ADDRESS_LO, 0)
         dev.set_long(at + PCI_MSI_ADDRESS_HI, 0)
         dev.set_word(at + PCI_MSI_DATA_64, 0)
-
-
-class IntxPin:
-    """The function's INTx pin: level, status bit, and the line the board connects as ``output``."""
-
-    def __init__(self, dev: PCIDevice) -> None:
-        self.dev = dev
-        self.level = 0
-        self.output: Callable[[int], None] | None = None
-        self._disabled = False
-
-    def _drive(self, level: int) -> None:
-        if self.output is not None:
-            self.output(level)
-
-    def set(self, level: int) -> None:
-        """Change the pin's level (``pci_irq_handler``)."""
-        level = 1 if level else 0
-        if level == self.level:
-            return
-        self.level = level
-        status = self.dev.get_word(PCI_STATUS) & ~PCI_STATUS_INTERRUPT
-        self.dev.set_word(PCI_STATUS, status | (PCI_STATUS_INTERRUPT if level else 0))
-        if not self._disabled:
-            self._drive(level)
-
-    def command_written(self) -> None:
-        """Re-drive the line when INTx-disable changes (``pci_update_irq_disabled``)."""
-        disabled = bool(self.dev.get_word(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE)
-        if disabled == self._disabled:
-            return
-        self._disabled = disabled
-        if self.level:
-            self._drive(0 if disabled else 1)

@@ -13,6 +13,7 @@ import pytest
 from pyqemu.hw.core.bus import device_reset_all
 from pyqemu.hw.ide.ahci import CLB_MAP_ERROR, FIS_MAP_ERROR
 from pyqemu.hw.ide.ich9_ahci import ICH9AHCI, ich9_ahci_init
+from pyqemu.hw.pci.pci_intx import pci_bus_irqs
 from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
 
 from .conftest import Board, FakeIrq
@@ -40,7 +41,8 @@ class Ahci:
     def __init__(self, pci: PciBoard, dev: ICH9AHCI) -> None:
         self.pci, self.dev, self.memory = pci, dev, pci.memory
         self.intx = FakeIrq()
-        dev.intx = self.intx
+        # Every INTx pin of the bus on one recorded line (the board's routing is not under test).
+        pci_bus_irqs(pci.bus, lambda _irq, level: self.intx(level), lambda _dev, _pin: 0, 1)
 
     def map(self, command: int = 0x0007) -> None:
         self.pci.config_write(AHCI_DEVFN, 0x24, ABAR)

@@ -10,9 +10,6 @@ Wider accesses behave as QEMU's ``portio_ops`` make them, which the memory
 core's generic splitting would not: a 16-bit access is two byte accesses
 (the high byte reads as 0xff, and is not written, past the end of the run);
 a 32-bit access does nothing and reads as all ones.
-
-This belongs with the ISA bus (``hw/isa/isa_bus.py``) or the memory layer
-(QEMU's ``softmmu/ioport.c``); it lives here until it moves there.
 """
 
 from __future__ import annotations
