@@ -67,6 +67,8 @@ class QtestClient:
         self._rx = self._sock.makefile("rb")
         self._qmp_rx = self._qmp.makefile("rb")
         self.irq_level = [False] * MAX_IRQ
+        #: QMP events received and not yet taken by :meth:`wait_event`.
+        self.events: list[dict[str, Any]] = []
         self.big_endian = self.command("endianness") == "OK big"
         self.greeting = self._qmp_read()
         self.qmp("qmp_capabilities")
@@ -184,14 +186,27 @@ class QtestClient:
 
     # -- QMP ---------------------------------------------------------------------
 
+    def _qmp_read_message(self) -> dict[str, Any]:
+        line = self._qmp_rx.readline()
+        if not line:
+            raise QtestError(f"emulator closed QMP; stderr: {self._stderr_so_far()}")
+        return json.loads(line)  # type: ignore[no-any-return]
+
     def _qmp_read(self) -> dict[str, Any]:
+        """The next reply; events that come first are kept for :meth:`wait_event`."""
         while True:
-            line = self._qmp_rx.readline()
-            if not line:
-                raise QtestError(f"emulator closed QMP; stderr: {self._stderr_so_far()}")
-            message = json.loads(line)
+            message = self._qmp_read_message()
             if "event" not in message:
-                return message  # type: ignore[no-any-return]
+                return message
+            self.events.append(message)
+
+    def wait_event(self, name: str) -> dict[str, Any]:
+        """The first event ``name`` not yet taken, waiting for it if none came yet."""
+        while True:
+            for index, event in enumerate(self.events):
+                if event["event"] == name:
+                    return self.events.pop(index)
+            self.events.append(self._qmp_read_message())
 
     def qmp(self, execute: str, **arguments: Any) -> dict[str, Any]:
         """Run a QMP command; its whole reply (events are skipped)."""

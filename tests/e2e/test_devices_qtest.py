@@ -11,7 +11,6 @@ values and exit statuses are QEMU 7.2's (its ``serial``, ``rtc-test`` and
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import socket
 import tempfile
@@ -276,18 +275,6 @@ def test_i8042_self_test_answers_0x55() -> None:
 def test_i8042_reset_command_asks_for_a_guest_reset() -> None:
     with QtestClient("-M pc -nodefaults") as qts:
         qts.outb(KBD_STATUS, KBD_CCMD_RESET)
-        event = next_event(qts, "RESET")
+        event = qts.wait_event("RESET")
         assert event["data"] == {"guest": True, "reason": "guest-reset"}
         assert qts.qmp("query-status")["return"]["status"] == "running"
-
-
-def next_event(qts: QtestClient, name: str) -> dict[str, object]:
-    """Read QMP until event ``name`` arrives (within the socket timeout)."""
-    qts._qmp.settimeout(DEADLINE)
-    while True:
-        line = qts._qmp_rx.readline()
-        assert line, "QMP closed before the event"
-        message = json.loads(line)
-        if message.get("event") == name:
-            return message  # type: ignore[no-any-return]
-

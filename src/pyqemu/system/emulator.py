@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from pyqemu.accel.accel import AccelState
-    from pyqemu.hw.core.machine import MachineState
+    from pyqemu.hw.core.machine import MachineState, WakeupReason
     from pyqemu.qom.object import Object
     from pyqemu.system.config import Config
     from pyqemu.system.rtc_config import RtcConfig
@@ -71,6 +71,11 @@ class Emulator:
         self._shutdown_request: ShutdownCause | None = None
         self._reset_request: ShutdownCause | None = None
         self._powerdown_request = False
+        self._suspend_request = False
+        #: Why the guest is being woken (QEMU's ``wakeup_reason``), until the main loop has done it.
+        self._wakeup_reason: WakeupReason | None = None
+        #: The wake-up reasons the guest has enabled (QEMU's ``wakeup_reason_mask``: all at first).
+        self.wakeup_disabled: set[WakeupReason] = set()
         self._killed_by: tuple[int, int] | None = None
         self.shutdown_action_pause = False
         self.reboot_action_shutdown = False
@@ -202,14 +207,42 @@ class Emulator:
     def guest_reset(self) -> None:
         self.request_reset(ShutdownCause.GUEST_RESET)
 
+    def guest_shutdown(self) -> None:
+        self.request_shutdown(ShutdownCause.GUEST_SHUTDOWN)
+
+    def guest_suspend(self) -> None:
+        """The guest entered S3: suspend at the next turn of the main loop, unless it is suspended."""
+        if self.runstate.state == RunState.SUSPENDED:
+            return
+        self._suspend_request = True
+        self._notify()
+
+    def wakeup_enable(self, reason: WakeupReason, enabled: bool) -> None:
+        if enabled:
+            self.wakeup_disabled.discard(reason)
+        else:
+            self.wakeup_disabled.add(reason)
+
     def guest_exit(self, status: int) -> None:
         """End with ``status`` as soon as the main loop sees it (QEMU's ``exit()`` from a device)."""
         self.exit_status = status
         if self.main_loop is not None:
             self.main_loop.call_soon_threadsafe(lambda: self._finish(status))
 
-    def wakeup(self, reason: str) -> None:
-        """Leave ``suspended`` (there is no suspend yet, so nothing to wake)."""
+    def wakeup(self, reason: WakeupReason) -> None:
+        """A device's wake-up event: wake a suspended guest if the guest enabled ``reason``."""
+        if self.runstate.state == RunState.SUSPENDED:
+            self.request_wakeup(reason)
+
+    def request_wakeup(self, reason: WakeupReason) -> None:
+        """Leave ``suspended`` now; the main loop resets the machine and sends WAKEUP."""
+        if self.runstate.state != RunState.SUSPENDED:
+            raise StateError("Unable to wake up: guest is not in suspended state")
+        if reason in self.wakeup_disabled:
+            return
+        self.runstate.set(RunState.RUNNING)
+        self._wakeup_reason = reason
+        self._notify()
 
     def quit(self) -> None:
         """QMP ``quit``: shut down even with ``-no-shutdown``."""
@@ -246,6 +279,10 @@ class Emulator:
 
     def handle_requests(self) -> None:
         """Act on pending requests, in QEMU's order (``main_loop_should_exit``)."""
+        if self._suspend_request:
+            self._suspend_request = False
+            self.runstate.set(RunState.SUSPENDED)
+            self.emit_event("SUSPEND")
         cause, self._shutdown_request = self._shutdown_request, None
         if cause is not None:
             self._report_kill()
@@ -260,9 +297,19 @@ class Emulator:
             self.system_reset(cause)
             if self.runstate.state not in (RunState.RUNNING, RunState.INMIGRATE, RunState.FINISH_MIGRATE):
                 self.runstate.set(RunState.PRELAUNCH)
+        reason, self._wakeup_reason = self._wakeup_reason, None
+        if reason is not None:
+            self.system_reset(ShutdownCause.NONE)
+            if self.machine is not None:
+                for notify_wakeup in list(self.machine.wakeup_notifiers):
+                    notify_wakeup(reason)
+            self.emit_event("WAKEUP")
         if self._powerdown_request:
             self._powerdown_request = False
             self.emit_event("POWERDOWN")
+            if self.machine is not None:
+                for power_down in list(self.machine.powerdown_notifiers):
+                    power_down()
 
     def _finish(self, status: int) -> None:
         if self._exit is not None and not self._exit.done():

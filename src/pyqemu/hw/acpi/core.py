@@ -30,6 +30,7 @@ import enum
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pyqemu.hw.core.machine import WakeupReason
 from pyqemu.memory.region import AccessSizes, Endianness, MemoryRegion, MemoryRegionOps
 
 PM_TIMER_FREQUENCY = 3_579_545
@@ -73,14 +74,11 @@ PM_TMR_LEN = 4
 PM1_STS = 0
 PM1_EN = 2
 
-# Wake-up reasons (QEMU's WakeupReason), as the emulator's wakeup() takes them.
-WAKEUP_RTC = "rtc"
-WAKEUP_PMTIMER = "pmtimer"
-WAKEUP_OTHER = "other"
+#: The PM1 status bits a wake-up sets, by its reason.
 _WAKEUP_STATUS = {
-    WAKEUP_RTC: WAK_STS | RTC_STS,
-    WAKEUP_PMTIMER: WAK_STS | TMR_STS,
-    WAKEUP_OTHER: WAK_STS | PWRBTN_STS,  # QEMU pretends the power button woke the guest
+    WakeupReason.RTC: WAK_STS | RTC_STS,
+    WakeupReason.PMTIMER: WAK_STS | TMR_STS,
+    WakeupReason.OTHER: WAK_STS | PWRBTN_STS,  # QEMU pretends the power button woke the guest
 }
 
 
@@ -118,9 +116,9 @@ class PowerRequests(Protocol):
 
     def suspend_disk(self) -> None: ...
 
-    def wakeup_enable(self, reason: str, enabled: bool) -> None: ...
+    def wakeup_enable(self, reason: WakeupReason, enabled: bool) -> None: ...
 
-    def wakeup(self, reason: str) -> None: ...
+    def wakeup(self, reason: WakeupReason) -> None: ...
 
 
 def ranges_overlap(offset: int, size: int, start: int, length: int) -> bool:
@@ -190,7 +188,7 @@ class AcpiRegs:
             self._timer.delete()
 
     def _timer_expired(self) -> None:
-        self._power.wakeup(WAKEUP_PMTIMER)
+        self._power.wakeup(WakeupReason.PMTIMER)
         self.update_sci()
 
     def tmr_read(self, offset: int, size: int) -> int:
@@ -219,8 +217,8 @@ class AcpiRegs:
             self.pm1_sts &= ~value
         elif offset == PM1_EN:
             self.pm1_en = value
-            self._power.wakeup_enable(WAKEUP_RTC, bool(value & RTC_EN))
-            self._power.wakeup_enable(WAKEUP_PMTIMER, bool(value & TMR_EN))
+            self._power.wakeup_enable(WakeupReason.RTC, bool(value & RTC_EN))
+            self._power.wakeup_enable(WakeupReason.PMTIMER, bool(value & TMR_EN))
         else:
             return
         self.update_sci()
@@ -231,7 +229,7 @@ class AcpiRegs:
             self.pm1_sts |= PWRBTN_STS
             self.update_sci()
 
-    def notify_wakeup(self, reason: str) -> None:
+    def notify_wakeup(self, reason: WakeupReason) -> None:
         """The guest resumed from S3 because of ``reason``: WAK_STS and the cause's status bit."""
         self.pm1_sts |= _WAKEUP_STATUS.get(reason, 0)
 
@@ -286,8 +284,8 @@ class AcpiRegs:
     def reset(self) -> None:
         """Power-on state of every block, then the SCI (QEMU's ``acpi_*_reset`` + ``acpi_update_sci``)."""
         self.pm1_sts = self.pm1_en = 0
-        self._power.wakeup_enable(WAKEUP_RTC, False)
-        self._power.wakeup_enable(WAKEUP_PMTIMER, False)
+        self._power.wakeup_enable(WakeupReason.RTC, False)
+        self._power.wakeup_enable(WakeupReason.PMTIMER, False)
         self.pm1_cnt = SCI_EN if self.acpi_only else 0
         self.overflow_time = 0
         self._timer.delete()

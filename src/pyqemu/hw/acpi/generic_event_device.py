@@ -141,7 +141,6 @@ def acpi_ged_x86_init(machine: Any, irq: Irq | None, ged_event: int = ACPI_GED_P
 
     ``irq`` is GSI 9; ``system_powerdown`` reaches the guest through it.
     """
-    from pyqemu.hw.acpi.host import add_powerdown_notifier
     from pyqemu.hw.core.qdev import qdev_new
     from pyqemu.hw.core.sysbus import sysbus_connect_irq, sysbus_mmio_map, sysbus_realize
 
@@ -155,5 +154,5 @@ def acpi_ged_x86_init(machine: Any, irq: Irq | None, ged_event: int = ACPI_GED_P
     sysbus_mmio_map(dev, GED_MMIO_EVT, GED_MMIO_BASE)
     sysbus_mmio_map(dev, GED_MMIO_REGS, GED_MMIO_BASE_REGS)
     sysbus_connect_irq(dev, 0, irq)
-    add_powerdown_notifier(machine, dev.power_down)
+    machine.powerdown_notifiers.append(dev.power_down)
     return dev

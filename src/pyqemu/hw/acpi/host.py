@@ -3,7 +3,7 @@
 - :class:`HostPower`: power off, suspend, the wake-up mask, resets (the
   emulator behind ``machine.host``);
 - :class:`LoopClock`: the main loop's virtual clock for the PM and TCO timers;
-- :func:`add_powerdown_notifier`: ``system_powerdown`` reaching the chipset;
+- :func:`register_pm1_wakeup`: resuming from S3 reaching the PM1 registers;
 - :func:`add_system_states_file`: the sleep states firmware reads from fw_cfg;
 - :func:`add_readonly_property`: the read-only QOM properties the ACPI
   table builder reads (``gpe0_blk``, ``sci_int`` …).
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyqemu.hw.acpi.core import SLP_TYP_S3, Timer
-from pyqemu.qapi.run_state import ShutdownCause
+from pyqemu.hw.acpi.core import SLP_TYP_S3, AcpiRegs, Timer
+from pyqemu.hw.core.machine import WakeupReason
 from pyqemu.qom.property import ObjectProperty, ValueKind
 
 SYSTEM_STATES_FILE = "etc/system-states"
@@ -46,39 +46,26 @@ def add_system_states_file(owner: Any, disable_s3: int, disable_s4: int, s4_val:
 
 
 class HostPower:
-    """:class:`PowerRequests` served by the emulator that runs the machine (``machine.host``).
-
-    ``MachineHost`` has no guest power-off, suspend or wake-up mask yet: a
-    power-off goes to the emulator's ``request_shutdown`` (guest-shutdown),
-    and suspend and the mask are used only where the host provides them.
-    """
+    """:class:`PowerRequests` served by the emulator that runs the machine (``machine.host``)."""
 
     def __init__(self, host: Any):
         self._host = host
 
     def shutdown(self) -> None:
-        guest_shutdown = getattr(self._host, "guest_shutdown", None)
-        if guest_shutdown is not None:
-            guest_shutdown()
-        else:
-            self._host.request_shutdown(ShutdownCause.GUEST_SHUTDOWN)
+        self._host.guest_shutdown()
 
     def suspend(self) -> None:
-        guest_suspend = getattr(self._host, "guest_suspend", None)
-        if guest_suspend is not None:
-            guest_suspend()
+        self._host.guest_suspend()
 
     def suspend_disk(self) -> None:
         """S4: QEMU sends SUSPEND_DISK, then powers off (it has no hibernation of its own)."""
         self._host.emit_event("SUSPEND_DISK")
         self.shutdown()
 
-    def wakeup_enable(self, reason: str, enabled: bool) -> None:
-        wakeup_enable = getattr(self._host, "wakeup_enable", None)
-        if wakeup_enable is not None:
-            wakeup_enable(reason, enabled)
+    def wakeup_enable(self, reason: WakeupReason, enabled: bool) -> None:
+        self._host.wakeup_enable(reason, enabled)
 
-    def wakeup(self, reason: str) -> None:
+    def wakeup(self, reason: WakeupReason) -> None:
         self._host.wakeup(reason)
 
     def reset(self) -> None:
@@ -108,17 +95,10 @@ class LoopClock:
         return timer
 
 
-def add_powerdown_notifier(machine: Any, callback: Callable[[], None]) -> bool:
-    """Have ``callback`` run on ``system_powerdown`` (QEMU's powerdown notifiers).
-
-    The machine keeps the list (``powerdown_notifiers``) where it has one;
-    returns False where it does not, so nothing will call ``callback``.
-    """
-    notifiers = getattr(machine, "powerdown_notifiers", None)
-    if notifiers is None:
-        return False
-    notifiers.append(callback)
-    return True
+def register_pm1_wakeup(machine: Any, regs: AcpiRegs) -> None:
+    """The machine can now be woken from S3, and tells ``regs`` why it was (QEMU's ``acpi_pm1_cnt_init``)."""
+    machine.wakeup_notifiers.append(regs.notify_wakeup)
+    machine.wakeup_suspend_support = True
 
 
 def add_readonly_property(obj: Any, name: str, kind: ValueKind, get: Callable[[], Any]) -> None:

@@ -31,8 +31,8 @@ from pyqemu.hw.acpi.cpu_hotplug import CpuHotplug, cpu_hotplug_init, legacy_prop
 from pyqemu.hw.acpi.host import (
     HostPower,
     LoopClock,
-    add_powerdown_notifier,
     add_system_states_file,
+    register_pm1_wakeup,
     system_states,
 )
 from pyqemu.hw.acpi.pcihp import ACPI_PCIHP_ADDR_ICH9, AcpiPciHp
@@ -124,7 +124,8 @@ class ICH9PM:
             self.pcihp = AcpiPciHp(lpc, bus, io_space, ACPI_PCIHP_ADDR_ICH9, self.regs.send_gpe,
                                    root_hotplug=False)
             bus.set_hotplug_handler(lpc)
-        add_powerdown_notifier(machine, self.regs.power_down)
+        machine.powerdown_notifiers.append(self.regs.power_down)
+        register_pm1_wakeup(machine, self.regs)
         self.cpu_hotplug = cpu_hotplug_init(lpc, io_space, ICH9_CPU_HOTPLUG_IO_BASE)
 
     def _tco_init(self, lpc: Any, clock: LoopClock, power: HostPower, may_reboot: Callable[[], bool]) -> None:

@@ -27,9 +27,9 @@ from pyqemu.hw.acpi.cpu_hotplug import CpuHotplug, cpu_hotplug_init, legacy_prop
 from pyqemu.hw.acpi.host import (
     HostPower,
     LoopClock,
-    add_powerdown_notifier,
     add_readonly_property,
     add_system_states_file,
+    register_pm1_wakeup,
     system_states,
 )
 from pyqemu.hw.acpi.pcihp import ACPI_PCIHP_ADDR_PIIX4, AcpiPciHp
@@ -147,7 +147,8 @@ class PIIX4PM(PCIDevice, HotplugHandler):
         )
         map_pm1_regions(self, self.regs, self.io)
         add_system_states_file(self, self.disable_s3, self.disable_s4, self.s4_val)  # type: ignore[attr-defined]
-        add_powerdown_notifier(machine, self.regs.power_down)
+        machine.powerdown_notifiers.append(self.regs.power_down)
+        register_pm1_wakeup(machine, self.regs)
         machine.init_done_notifiers.append(self._machine_ready)
         self._hot_add_init(io_space)
         self._add_properties()

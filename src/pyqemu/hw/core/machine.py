@@ -9,6 +9,8 @@ subclasses that add ``COMPAT_PROPS``.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
@@ -28,6 +30,14 @@ if TYPE_CHECKING:
     from pyqemu.util.main_loop import MainLoop
 
 MACHINE_SUFFIX = "-machine"
+
+
+class WakeupReason(enum.StrEnum):
+    """Why a suspended guest wakes (QEMU's ``WakeupReason``)."""
+
+    RTC = "rtc"
+    PMTIMER = "pmtimer"
+    OTHER = "other"
 
 
 class MachineHost(Protocol):
@@ -52,8 +62,17 @@ class MachineHost(Protocol):
     def guest_exit(self, status: int) -> None:
         """End the emulator now with ``status`` (``isa-debug-exit``)."""
 
-    def wakeup(self, reason: str) -> None:
-        """Wake a suspended guest (``rtc``, ``other``)."""
+    def guest_shutdown(self) -> None:
+        """The guest powered itself off (ACPI S5)."""
+
+    def guest_suspend(self) -> None:
+        """The guest entered suspend-to-RAM (ACPI S3)."""
+
+    def wakeup_enable(self, reason: WakeupReason, enabled: bool) -> None:
+        """Whether wake-up ``reason`` may wake the guest."""
+
+    def wakeup(self, reason: WakeupReason) -> None:
+        """A wake-up event: wake the guest if it is suspended and ``reason`` is enabled."""
 
 SMP_CONFIGURATION = StructKind(
     "SMPConfiguration",
@@ -163,6 +182,12 @@ class MachineState(Object):
         self.global_props: list[tuple[str, str, str]] = []
         #: Called once every device exists (QEMU's machine init-done notifiers).
         self.init_done_notifiers: list[Any] = []
+        #: Called after the POWERDOWN event of ``system_powerdown`` (the ACPI power button).
+        self.powerdown_notifiers: list[Callable[[], None]] = []
+        #: Called with the reason after a suspended guest was woken and reset.
+        self.wakeup_notifiers: list[Callable[[WakeupReason], None]] = []
+        #: Whether the guest can be woken from suspend (a chipset with ACPI sleep states says so).
+        self.wakeup_suspend_support = False
         self.accelerator: Object | None = None
         self.warnings: list[str] = []
         self.add_link(

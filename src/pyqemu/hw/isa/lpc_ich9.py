@@ -14,14 +14,20 @@ and the APM ports 0xb2 / 0xb3.  Its configuration registers place them:
   reserved and keep the current GSI);
 - GEN_PMCON_1 (0xa0): SMI_LOCK (bit 4) sticks and freezes GBL_SMI_EN;
 - RCBA (0xf0): with bit 0, the 16 KiB chipset configuration block
-  (``lpc-rcrb-mmio``) appears in system memory at bits 14-31.  It holds the
-  interrupt routing registers D25IR-D31IR and GCS, whose NO_REBOOT bit (set
-  at reset) keeps the TCO watchdog from resetting the machine.
+  (``lpc-rcrb-mmio``, :mod:`pyqemu.hw.isa.ich9_cc`) appears in system memory
+  at bits 14-31;
+- PIRQA-D_ROUT (0x60-0x63) and PIRQE-H_ROUT (0x68-0x6b): the ISA IRQ each
+  PIRQ also drives (bits 0-3), unless bit 7 is set (the reset value).
+
+PCI interrupts: the chipset configuration block maps each device's INTx
+pin to one of the eight PIRQs.  PIRQ N drives GSI 16 + N on the IOAPIC and,
+if routed, an ISA IRQ; the SCI is ORed into whichever GSI it is on (QEMU's
+``ich9_lpc_update_pic`` / ``ich9_lpc_update_apic``).  As in QEMU, writing a
+routing register does not re-evaluate the lines: the next change of a PIRQ does.
 
 pyqemu has no System Management Mode: an SMI request (APM command, TCO) is
 counted in :attr:`ICH9LPC.smi_count` and passed to :attr:`ICH9LPC.smi_handler`
-if the board sets one.  Not modelled yet: PIRQ routing (the D*IR registers
-are stored, not used) and the SMI feature negotiation through fw_cfg.
+if the board sets one.  Not modelled yet: the SMI feature negotiation through fw_cfg.
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ from pyqemu.hw.core.irq import qdev_init_gpio_out_named
 from pyqemu.hw.core.qdev import DeviceState, qdev_get_machine
 from pyqemu.hw.core.qdev_properties import prop_bit, prop_bool
 from pyqemu.hw.isa.apm import apm_init
+from pyqemu.hw.isa.ich9_cc import ICH9_CC_SIZE, ChipConfig
 from pyqemu.hw.isa.piix3 import PCIIsaBridge
-from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_VENDOR_ID_INTEL, PCIDevice
+from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_VENDOR_ID_INTEL, PCIBus, PCIDevice, pci_slot
+from pyqemu.hw.pci.pci_intx import pci_bus_get_irq_level, pci_bus_irqs
 from pyqemu.memory.region import Endianness, MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import UINT8, UINT64
@@ -70,17 +78,14 @@ ICH9_LPC_RCBA_BA_MASK = 0xFFFFC000
 ICH9_LPC_RCBA_EN = 0x1
 ICH9_LPC_RCBA_DEFAULT = 0x0
 RCRB_REGION = "lpc-rcrb-mmio"
-ICH9_CC_SIZE = 16 * 1024
-ICH9_CC_GCS = 0x3410
-ICH9_CC_GCS_DEFAULT = 0x00000020
-ICH9_CC_GCS_NO_REBOOT = 1 << 5
-ICH9_CC_DIR_DEFAULT = 0x3210
-#: Reset values of the interrupt routing registers, written in this order (D30IR overlaps D31IR's
-#: upper half, which is why D31IR reads 0x00003210 as a 32-bit register).
-ICH9_CC_IR_DEFAULTS = (
-    (0x3140, ICH9_CC_DIR_DEFAULT), (0x3142, 0), (0x3144, ICH9_CC_DIR_DEFAULT), (0x3146, ICH9_CC_DIR_DEFAULT),
-    (0x3148, ICH9_CC_DIR_DEFAULT), (0x314C, ICH9_CC_DIR_DEFAULT), (0x3150, ICH9_CC_DIR_DEFAULT),
-)
+ICH9_LPC_PIRQA_ROUT = 0x60
+ICH9_LPC_PIRQE_ROUT = 0x68
+ICH9_LPC_PIRQ_ROUT_DEFAULT = 0x80
+ICH9_LPC_PIRQ_ROUT_IRQEN = 0x80
+ICH9_LPC_PIRQ_ROUT_MASK = 0x0F
+ICH9_LPC_NB_PIRQS = 8
+#: GSIs 0-15 are the ISA IRQs (PIC and IOAPIC); PIRQ N is GSI 16 + N.
+ICH9_LPC_PIC_NUM_PINS = 16
 #: SCI_IRQ_SEL values and their GSI.
 SCI_IRQ_SEL_GSI = {0: 9, 1: 10, 2: 11, 4: 20, 5: 21}
 ICH9_SCI_DEFAULT_GSI = 9
@@ -127,18 +132,20 @@ class ICH9LPC(PCIIsaBridge, HotplugHandler):
         self.smi_count = 0
         #: Called on each SMI request, if the board wants to know.
         self.smi_handler: Callable[[], None] | None = None
-        self.chip_config = bytearray(ICH9_CC_SIZE)
+        self.chip_config = ChipConfig()
         self.rcrb_mem: MemoryRegion | None = None
 
     def pci_realize(self) -> None:
         super().pci_realize()
-        ops = MemoryRegionOps(read=self._cc_read, write=self._cc_write, endianness=Endianness.LITTLE)
+        pci_bus_irqs(self._pci_bus(), self._set_pirq, self._map_irq, ICH9_LPC_NB_PIRQS)
+        ops = MemoryRegionOps(read=self.chip_config.read, write=self.chip_config.write,
+                              endianness=Endianness.LITTLE)
         self.rcrb_mem = MemoryRegion.new_io(self, ops, RCRB_REGION, ICH9_CC_SIZE)
         self.wmask[ICH9_LPC_PMBASE:ICH9_LPC_PMBASE + ICH9_LPC_PMBASE_LEN] = \
             ICH9_LPC_PMBASE_WMASK.to_bytes(ICH9_LPC_PMBASE_LEN, "little")
         self.apm = apm_init(self, self.pm.apm_ctrl_changed)
         self.pm.realize(self, self._set_sci, self._raise_smi, self._tco_may_reboot)
-        self._cc_reset()
+        self.chip_config.reset()
         self._reset_pm_config()
 
     # -- power management configuration ----------------------------------------------------
@@ -163,8 +170,9 @@ class ICH9LPC(PCIIsaBridge, HotplugHandler):
         if new_gsi is None:
             return  # reserved: the SCI stays where it is
         if self.sci_level and new_gsi != self.sci_gsi:
-            self.gsi[self.sci_gsi].set(0)
-            self.gsi[new_gsi].set(1)
+            self._set_sci(0)
+            self.sci_gsi = new_gsi
+            self._set_sci(1)
         self.sci_gsi = new_gsi
 
     def _pmcon_update(self) -> None:
@@ -186,32 +194,53 @@ class ICH9LPC(PCIIsaBridge, HotplugHandler):
         if rcba & ICH9_LPC_RCBA_EN:
             system.add_subregion_overlap(rcba & ICH9_LPC_RCBA_BA_MASK, self.rcrb_mem, 1)
 
-    def _cc_reset(self) -> None:
-        self.chip_config[:] = bytes(ICH9_CC_SIZE)
-        for offset, value in (*ICH9_CC_IR_DEFAULTS, (ICH9_CC_GCS, ICH9_CC_GCS_DEFAULT)):
-            self.chip_config[offset:offset + 4] = value.to_bytes(4, "little")
-
-    def _cc_read(self, offset: int, size: int) -> int:
-        return int.from_bytes(self.chip_config[offset:offset + size], "little")
-
-    def _cc_write(self, offset: int, value: int, size: int) -> None:
-        self.chip_config[offset:offset + size] = value.to_bytes(size, "little")[:ICH9_CC_SIZE - offset]
-
     def _reset_pm_config(self) -> None:
         self.set_byte(ICH9_LPC_ACPI_CTRL, ICH9_LPC_ACPI_CTRL_DEFAULT)
         self.set_long(ICH9_LPC_PMBASE, ICH9_LPC_PMBASE_DEFAULT)
         self._pmbase_sci_update()
         self.sci_level = 0
 
-    # -- SCI and SMI -------------------------------------------------------------------------
+    # -- PCI interrupts and the SCI ----------------------------------------------------------
+
+    def _pci_bus(self) -> PCIBus:
+        bus = self.parent_bus
+        assert isinstance(bus, PCIBus)
+        return bus
+
+    def _map_irq(self, device: PCIDevice, pin: int) -> int:
+        """The PIRQ of ``device``'s pin, from the chipset configuration's table (``ich9_lpc_map_irq``)."""
+        return self.chip_config.irr[pci_slot(device.devfn)][pin]
+
+    def _pirq_rout(self, pirq: int) -> int:
+        """PIRQ ``pirq``'s route control register."""
+        return self.config[(ICH9_LPC_PIRQA_ROUT if pirq < 4 else ICH9_LPC_PIRQE_ROUT - 4) + pirq]
+
+    def _set_pirq(self, pirq: int, level: int) -> None:
+        """A PIRQ changed: update its own GSI and its ISA IRQ (``ich9_lpc_set_irq``).
+
+        As in QEMU, the ISA IRQ named by the register's low bits is re-evaluated even while the
+        routing is disabled (it then drives the SCI's level or 0).
+        """
+        self._update_gsi(ICH9_LPC_PIC_NUM_PINS + pirq)
+        self._update_gsi(self._pirq_rout(pirq) & ICH9_LPC_PIRQ_ROUT_MASK)
+
+    def _update_gsi(self, gsi: int) -> None:
+        """Drive GSI ``gsi`` with the OR of the PIRQs on it and the SCI if it is there."""
+        bus = self._pci_bus()
+        if gsi < ICH9_LPC_PIC_NUM_PINS:
+            level = any(self._pirq_rout(pirq) == gsi and pci_bus_get_irq_level(bus, pirq)
+                        for pirq in range(ICH9_LPC_NB_PIRQS))
+        else:
+            level = bool(pci_bus_get_irq_level(bus, gsi - ICH9_LPC_PIC_NUM_PINS))
+        self.gsi[gsi].set(int(level or (gsi == self.sci_gsi and self.sci_level)))
 
     def _set_sci(self, level: int) -> None:
-        """The PM block's SCI, on the GSI ACPI_CNTL selects (PIRQs sharing it are not modelled)."""
+        """The PM block's SCI, on the GSI ACPI_CNTL selects, shared with the PIRQs there."""
         level = int(bool(level))
         if level == self.sci_level:
             return
         self.sci_level = level
-        self.gsi[self.sci_gsi].set(level)
+        self._update_gsi(self.sci_gsi)
 
     def _raise_smi(self) -> None:
         self.smi_count += 1
@@ -220,8 +249,7 @@ class ICH9LPC(PCIIsaBridge, HotplugHandler):
 
     def _tco_may_reboot(self) -> bool:
         """A second TCO timeout resets only without the ``noreboot`` strap and GCS's NO_REBOOT."""
-        gcs = self._cc_read(ICH9_CC_GCS, 4)
-        return not self.noreboot and not gcs & ICH9_CC_GCS_NO_REBOOT  # type: ignore[attr-defined]
+        return not self.noreboot and not self.chip_config.no_reboot  # type: ignore[attr-defined]
 
     def send_event(self, event: int) -> None:
         """Raise an ACPI event (:class:`~pyqemu.hw.acpi.core.AcpiEvent` bits) as a GPE0 status bit."""
@@ -232,7 +260,9 @@ class ICH9LPC(PCIIsaBridge, HotplugHandler):
     def reset(self) -> None:
         super().reset()
         self.set_long(ICH9_LPC_RCBA, ICH9_LPC_RCBA_DEFAULT)
-        self._cc_reset()
+        for first in (ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT):
+            self.config[first:first + 4] = bytes([ICH9_LPC_PIRQ_ROUT_DEFAULT] * 4)
+        self.chip_config.reset()
         self._reset_pm_config()
         self._rcba_update()
         self.pm.reset()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyqemu.hw.core.irq import GpioOutput, Irq, qdev_connect_gpio_out, qdev_init_gpio_out
+from pyqemu.hw.core.machine import WakeupReason
 from pyqemu.hw.core.qdev import qdev_get_machine
 from pyqemu.hw.core.qdev_properties import prop_enum, prop_int32, prop_uint8, prop_uint16
 from pyqemu.hw.isa.isa_bus import (
@@ -522,7 +523,7 @@ class MC146818RtcState(IsaDevice):
             guest_start_seconds(host.rtc),
             base_year=self.base_year,
             time_changed=self._time_changed,
-            alarm_wakeup=lambda: host.wakeup("rtc"),
+            alarm_wakeup=lambda: host.wakeup(WakeupReason.RTC),
         )
         ops = MemoryRegionOps(
             read=self.core.read, write=self.core.write, endianness=Endianness.LITTLE, impl=AccessSizes(1, 1)

@@ -7,6 +7,7 @@ from typing import Any
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.run_state import RunState, ShutdownCause
 from pyqemu.qapi.schema import SCHEMA
+from pyqemu.util.errors import StateError
 
 SCHEMA.enum("RunState", [state.value for state in RunState])
 SCHEMA.enum("ShutdownCause", [cause.value for cause in ShutdownCause])
@@ -20,6 +21,12 @@ SCHEMA.event("RESET", {"guest": "bool", "reason": "ShutdownCause"})
 SCHEMA.event("POWERDOWN")
 SCHEMA.event("STOP")
 SCHEMA.event("RESUME")
+SCHEMA.event("SUSPEND")
+SCHEMA.event("SUSPEND_DISK")
+SCHEMA.event("WAKEUP")
+SCHEMA.enum("WatchdogAction", ["reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi"])
+SCHEMA.event("WATCHDOG", {"action": "WatchdogAction"})
+SCHEMA.struct("CurrentMachineParams", {"wakeup-suspend-support": "bool"})
 
 NULL_UUID = "00000000-0000-0000-0000-000000000000"
 
@@ -48,6 +55,22 @@ def system_reset(ctx: CommandContext) -> None:
 @SCHEMA.command("system_powerdown")
 def system_powerdown(ctx: CommandContext) -> None:
     ctx.vm.request_powerdown()
+
+
+@SCHEMA.command("system_wakeup")
+def system_wakeup(ctx: CommandContext) -> None:
+    """Wake a guest suspended to RAM, where its chipset can be woken."""
+    if ctx.vm.machine is None or not ctx.vm.machine.wakeup_suspend_support:
+        raise StateError("wake-up from suspend is not supported by this guest")
+    from pyqemu.hw.core.machine import WakeupReason
+
+    ctx.vm.request_wakeup(WakeupReason.OTHER)
+
+
+@SCHEMA.command("query-current-machine", returns="CurrentMachineParams")
+def query_current_machine(ctx: CommandContext) -> dict[str, Any]:
+    machine = ctx.vm.machine
+    return {"wakeup-suspend-support": machine is not None and machine.wakeup_suspend_support}
 
 
 @SCHEMA.command("query-name", returns="NameInfo", allow_preconfig=True)

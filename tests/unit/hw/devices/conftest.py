@@ -101,6 +101,9 @@ class FakeHost:
         self.exits: list[int] = []
         self.wakeups: list[str] = []
         self.warnings: list[str] = []
+        self.shutdowns = 0
+        self.suspends = 0
+        self.wakeup_disabled: set[str] = set()
 
     def emit_event(self, name: str, data: dict | None = None) -> None:
         self.events.append((name, data))
@@ -110,6 +113,15 @@ class FakeHost:
 
     def guest_exit(self, status: int) -> None:
         self.exits.append(status)
+
+    def guest_shutdown(self) -> None:
+        self.shutdowns += 1
+
+    def guest_suspend(self) -> None:
+        self.suspends += 1
+
+    def wakeup_enable(self, reason: str, enabled: bool) -> None:
+        (self.wakeup_disabled.discard if enabled else self.wakeup_disabled.add)(reason)
 
     def wakeup(self, reason: str) -> None:
         self.wakeups.append(reason)

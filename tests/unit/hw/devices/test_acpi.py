@@ -24,7 +24,7 @@ from pyqemu.hw.acpi.core import (
     AcpiRegs,
 )
 from pyqemu.hw.acpi.generic_event_device import ACPI_GED_PWR_DOWN_EVT, acpi_ged_x86_init
-from pyqemu.hw.acpi.host import HostPower, add_powerdown_notifier, system_states
+from pyqemu.hw.acpi.host import HostPower, system_states
 from pyqemu.hw.core.irq import Irq
 from pyqemu.hw.core.qtree import qdev_print
 from pyqemu.hw.isa.apm import APMState
@@ -210,8 +210,14 @@ class FakeEmulator:
     def __init__(self) -> None:
         self.log: list[Any] = []
 
-    def request_shutdown(self, cause: Any) -> None:
-        self.log.append(("shutdown", str(cause)))
+    def guest_shutdown(self) -> None:
+        self.log.append("shutdown")
+
+    def guest_suspend(self) -> None:
+        self.log.append("suspend")
+
+    def wakeup_enable(self, reason: str, enabled: bool) -> None:
+        self.log.append(("wakeup_enable", reason, enabled))
 
     def emit_event(self, name: str, data: dict | None = None) -> None:
         self.log.append((name, data))
@@ -223,28 +229,19 @@ class FakeEmulator:
         self.log.append(("wakeup", reason))
 
 
-def test_host_power_asks_the_emulator_for_a_guest_shutdown() -> None:
+def test_host_power_forwards_to_the_emulator() -> None:
     host = FakeEmulator()
     power = HostPower(host)
     power.shutdown()
     power.suspend_disk()
     power.watchdog_reset()
-    power.suspend()  # the emulator has no suspend yet: nothing
+    power.suspend()
+    power.wakeup_enable("rtc", True)
+    power.wakeup("pmtimer")
     assert host.log == [
-        ("shutdown", "guest-shutdown"), ("SUSPEND_DISK", None), ("shutdown", "guest-shutdown"),
-        ("WATCHDOG", {"action": "reset"}), "reset",
+        "shutdown", ("SUSPEND_DISK", None), "shutdown", ("WATCHDOG", {"action": "reset"}), "reset",
+        "suspend", ("wakeup_enable", "rtc", True), ("wakeup", "pmtimer"),
     ]
-
-
-def test_powerdown_notifiers_where_the_machine_keeps_them() -> None:
-    class Machine:
-        powerdown_notifiers: list[Any]
-
-    machine = Machine()
-    assert not add_powerdown_notifier(machine, lambda: None)
-    machine.powerdown_notifiers = []
-    assert add_powerdown_notifier(machine, print)
-    assert machine.powerdown_notifiers == [print]
 
 
 # -- APM -------------------------------------------------------------------------------------------
@@ -270,7 +267,6 @@ def test_apm_ports() -> None:
 def ged_board() -> Iterator[tuple[PciBoard, Any, FakeIrq]]:
     board = PciBoard()
     irq = FakeIrq()
-    board.machine.powerdown_notifiers = []
     ged = acpi_ged_x86_init(board.machine, Irq.new(lambda _n, level: irq(level)))
     yield board, ged, irq
     board.close()
