@@ -188,6 +188,15 @@ class MachineState(Object):
         self.wakeup_notifiers: list[Callable[[WakeupReason], None]] = []
         #: Whether the guest can be woken from suspend (a chipset with ACPI sleep states says so).
         self.wakeup_suspend_support = False
+        # What QEMU's device code keeps in process-wide variables, kept per machine here.
+        #: The master i8259 (QEMU's ``isa_pic``), once made.
+        self.isa_pic: Any = None
+        #: The I/O APICs, in creation order (QEMU's ``ioapics[]``).
+        self.ioapics: list[Any] = []
+        #: The local APICs by APIC ID and the MSI window (QEMU's ``local_apics[]``), made on first use.
+        self.apic_bus: Any = None
+        #: What the HPETs tell firmware through fw_cfg (QEMU's ``hpet_fw_cfg``), made on first use.
+        self.hpet_fw_cfg: Any = None
         self.accelerator: Object | None = None
         self.warnings: list[str] = []
         self.add_link(

@@ -12,7 +12,7 @@ RAM_SIZE (0x03)         64-bit
 ACPI_TABLES (0x8000)    ``-acpitable`` blobs (empty: not supported yet)
 IRQ0_OVERRIDE (0x8002)  1, 32-bit
 ``etc/e820``            the e820 table: 20-byte records (address, length, type)
-HPET (0x8004)           the HPET blocks (:class:`HpetFwConfig`), live
+HPET (0x8004)           the HPET blocks (:class:`~pyqemu.hw.timer.hpet_fw.HpetFwConfig`), live
 NUMA (0x0d)             node count, node of each APIC id, memory of each node
 ======================  =====================================================
 
@@ -42,7 +42,7 @@ from pyqemu.hw.nvram.fw_cfg_items import (
     FW_CFG_NUMA,
     FW_CFG_RAM_SIZE,
 )
-from pyqemu.util.errors import DeviceError
+from pyqemu.hw.timer.hpet_fw import hpet_fw_config
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
@@ -155,54 +155,6 @@ def machine_e820_table(machine: Any, *, reserve_amd_ht: bool | None = None) -> E
     return x86_e820_table(machine.below_4g_mem_size, machine.above_4g_mem_size,
                           above_4g_start=getattr(machine, "above_4g_mem_start", FOUR_GiB),
                           reserve_amd_ht=reserve_amd_ht)
-
-
-# -- HPET -------------------------------------------------------------------------------
-
-HPET_MAX = 8
-HPET_COUNT_NONE = 0xFF
-HPET_ENTRY = struct.Struct("<IQHB")
-
-
-class HpetFwConfig:
-    """The FW_CFG_HPET blob (``struct hpet_fw_config``): a count, then 8 timer blocks.
-
-    The count is 0xff until an HPET is realized.  The blob is read live, so
-    an HPET may fill its block at reset, after fw_cfg has been created.
-    """
-
-    def __init__(self) -> None:
-        self.data = bytearray(1 + HPET_MAX * HPET_ENTRY.size)
-        self.data[0] = HPET_COUNT_NONE
-
-    @property
-    def count(self) -> int:
-        return self.data[0]
-
-    def add_block(self) -> int:
-        """Number a new HPET (its ``hpet_id``); at most 8."""
-        if self.count == HPET_COUNT_NONE:
-            self.data[0] = 0
-        if self.count == HPET_MAX:
-            raise DeviceError(f"Only {HPET_MAX} instances of HPET is allowed")
-        self.data[0] += 1
-        return self.count - 1
-
-    def set_block(self, index: int, event_timer_block_id: int, address: int,
-                  min_tick: int = 0, page_prot: int = 0) -> None:
-        """What HPET ``index`` reports: its capabilities' low 32 bits and its MMIO address."""
-        HPET_ENTRY.pack_into(self.data, 1 + index * HPET_ENTRY.size,
-                             event_timer_block_id, address, min_tick, page_prot)
-
-
-def hpet_fw_config(machine: Any) -> HpetFwConfig:
-    """The machine's HPET table for fw_cfg, made on first use (QEMU's global ``hpet_cfg``)."""
-    config = getattr(machine, "hpet_fw_cfg", None)
-    if config is None:
-        config = HpetFwConfig()
-        machine.hpet_fw_cfg = config
-    assert isinstance(config, HpetFwConfig)
-    return config
 
 
 # -- NUMA ---------------------------------------------------------------------------------

@@ -4,6 +4,5 @@
 ``commands`` how QEMU runs commands on such a position; ``bus`` the IDE bus
 type and the legacy port windows; ``piix`` the PIIX3 IDE function of ``pc``;
 ``ahci`` the AHCI host bus adapter and ``ich9_ahci`` the ICH9 SATA function
-of ``q35`` in front of it; ``pci_irq`` the PCI capability, MSI and INTx
-helpers they need.
+of ``q35`` in front of it.
 """

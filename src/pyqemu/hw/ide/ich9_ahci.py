@@ -21,12 +21,7 @@ from __future__ import annotations
 
 from pyqemu.hw.ide.ahci import AHCI_IDP_INDEX, AHCI_IDP_SIZE, AHCI_MEM_BAR_SIZE, AhciHba
 from pyqemu.hw.ide.bus import IDEBus, ide_bus_new
-from pyqemu.hw.ide.pci_irq import (
-    PCI_CAP_ID_SATA,
-    MsiCapability,
-    pci_add_capability,
-    pci_fix_latency_timer,
-)
+from pyqemu.hw.pci.msi import PCI_CAP_ID_SATA, MsiCapability, pci_add_capability
 from pyqemu.hw.pci.pci import (
     PCI_BASE_ADDRESS_SPACE_IO,
     PCI_BASE_ADDRESS_SPACE_MEMORY,
@@ -69,6 +64,7 @@ class ICH9AHCI(PCIDevice):
 
     TYPE = TYPE_ICH9_AHCI
     CATEGORY = "Storage devices"
+    HOTPLUGGABLE = False
     VENDOR_ID = PCI_VENDOR_ID_INTEL
     DEVICE_ID = PCI_DEVICE_ID_INTEL_82801IR
     REVISION = ICH9_AHCI_REVISION
@@ -89,7 +85,6 @@ class ICH9AHCI(PCIDevice):
         self.msi: MsiCapability | None = None
 
     def pci_realize(self) -> None:
-        pci_fix_latency_timer(self)
         self.buses = [ide_bus_new(self, port.number, 1, port.channel) for port in self.hba.ports]
         self.set_byte(PCI_CACHE_LINE_SIZE, ICH9_CACHE_LINE)
         self.set_byte(PCI_INTERRUPT_PIN, PCI_INTX_PIN_A)

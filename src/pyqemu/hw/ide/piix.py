@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.ide.bus import IDEBus, ide_bus_new, ide_init_ioport
 from pyqemu.hw.ide.core import IdeChannel
-from pyqemu.hw.ide.pci_irq import PCI_STATUS, pci_fix_latency_timer
 from pyqemu.hw.pci.pci import (
     PCI_BASE_ADDRESS_SPACE_IO,
     PCI_COMMAND,
+    PCI_STATUS,
     PCI_VENDOR_ID_INTEL,
     PCIBus,
     PCIDevice,
@@ -171,7 +171,6 @@ class PIIX3IDE(PCIDevice):
 
     def pci_realize(self) -> None:
         self.buses, self.bmdma = [], []
-        pci_fix_latency_timer(self)
         pci_register_bar(self, BMDMA_BAR, PCI_BASE_ADDRESS_SPACE_IO, self._bmdma_bar())
         self.isa_bus = find_isa_bus(self)
         schedule = channel_scheduler(self)

@@ -461,7 +461,7 @@ class PCIDevice(DeviceState):
         if self.multifunction:  # type: ignore[attr-defined]
             self.config[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MULTI_FUNCTION
         self.wmask[PCI_COMMAND:PCI_COMMAND + 2] = PCI_COMMAND_WRITABLE.to_bytes(2, "little")
-        for offset in (PCI_CACHE_LINE_SIZE, PCI_LATENCY_TIMER, PCI_INTERRUPT_LINE):
+        for offset in (PCI_CACHE_LINE_SIZE, PCI_INTERRUPT_LINE):  # the latency timer stays 0, as in QEMU
             self.wmask[offset] = 0xFF
         # As in QEMU, everything past the standard header is writable unless a model says otherwise.
         self.wmask[PCI_CONFIG_HEADER_SIZE:] = b"\xff" * (len(self.wmask) - PCI_CONFIG_HEADER_SIZE)

@@ -91,6 +91,7 @@ class MCHDevice(PCIDevice):
 
     TYPE = TYPE_MCH_PCI_DEVICE
     USER_CREATABLE = False
+    HOTPLUGGABLE = False
     VENDOR_ID = PCI_VENDOR_ID_INTEL
     DEVICE_ID = PCI_DEVICE_ID_INTEL_Q35_MCH
     CLASS_ID = PCI_CLASS_BRIDGE_HOST
@@ -189,14 +190,19 @@ class MCHDevice(PCIDevice):
         self.update_smbase_smram()
 
     def update_pciexbar(self) -> None:
-        """Move, resize or switch off the MMCONFIG window as PCIEXBAR now says."""
+        """Move, resize or switch off the MMCONFIG window as PCIEXBAR now says.
+
+        As in QEMU, a write with the reserved length (3) leaves the window as it was, even
+        when it clears the enable bit.
+        """
         if self.host is None:
             return
         bar = int.from_bytes(self.config[PCIEXBAR:PCIEXBAR + PCIEXBAR_SIZE], "little")
         size_mask = PCIEXBAR_LENGTHS.get((bar >> PCIEXBAR_LENGTH_SHIFT) & PCIEXBAR_LENGTH_MASK)
-        enable = bool(bar & PCIEXBAREN) and size_mask is not None
-        size, mask = size_mask if size_mask is not None else (0, 0)
-        self.host.mmcfg_update(enable, bar & mask, size)
+        if size_mask is None:
+            return
+        size, mask = size_mask
+        self.host.mmcfg_update(bool(bar & PCIEXBAREN), bar & mask, size)
 
     def update_pam(self) -> None:
         pam_update_all(self.pam, self.config, PAM0)

@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from pyqemu.hw.core.bus import main_system_bus
 from pyqemu.hw.core.irq import GpioOutput, qdev_init_gpio_in, qdev_init_gpio_out
 from pyqemu.hw.core.qdev import qdev_get_machine
 from pyqemu.hw.core.qdev_properties import prop_bit, prop_bool, prop_uint8, prop_uint32
 from pyqemu.hw.core.sysbus import SysBusDevice, sysbus_init_irq, sysbus_init_mmio
+from pyqemu.hw.timer.hpet_fw import hpet_fw_config
 from pyqemu.hw.timer.hpet_regs import (
     ARM_LIMIT_NS,
     FS_PER_NS,
@@ -50,7 +50,6 @@ from pyqemu.hw.timer.hpet_regs import (
     HPET_LEGACY_PIT_INT,
     HPET_LEGACY_RTC_INT,
     HPET_LEN,
-    HPET_MAX_INSTANCES,
     HPET_MAX_TIMERS,
     HPET_MIN_TIMERS,
     HPET_NUM_IRQ_ROUTES,
@@ -87,7 +86,6 @@ from pyqemu.hw.timer.hpet_regs import (
 from pyqemu.memory.region import AccessSizes, Endianness, MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 from pyqemu.util.cutils import UINT64_MAX
-from pyqemu.util.errors import DeviceError
 from pyqemu.util.main_loop import ClockType
 
 #: What boards use: the type, its window, its GPIO inputs and its routes.
@@ -410,9 +408,7 @@ class HpetState(SysBusDevice):
         machine = qdev_get_machine(self)
         if not self.hpet_intcap:
             machine.host.warn("Hpet's intcap not initialized")
-        self.hpet_id = self._instances_before()
-        if self.hpet_id >= HPET_MAX_INSTANCES:
-            raise DeviceError(f"Only {HPET_MAX_INSTANCES} instances of HPET is allowed")
+        self.hpet_id = hpet_fw_config(machine).add_block()
         self.irqs = [sysbus_init_irq(self) for _ in range(HPET_NUM_IRQ_ROUTES)]
         self.timers = min(max(self.timers, HPET_MIN_TIMERS), HPET_MAX_TIMERS)
         qdev_init_gpio_in(self, lambda n, level: self._core().legacy_irq(n, level), 2)
@@ -428,14 +424,10 @@ class HpetState(SysBusDevice):
             num_timers=self.timers, intcap=self.hpet_intcap, msi=self.msi,
         )
 
-    def _instances_before(self) -> int:
-        bus = main_system_bus(qdev_get_machine(self))
-        devices = bus.devices if bus is not None else []
-        return sum(1 for dev in devices if isinstance(dev, HpetState) and dev is not self and dev.realized)
-
     def reset(self) -> None:
         if self.core is not None:
             self.core.reset()
+            hpet_fw_config(qdev_get_machine(self)).set_block(self.hpet_id, *self.fw_entry())
 
     def fw_entry(self) -> tuple[int, int]:
         """What firmware learns of this HPET (fw_cfg, ACPI): event timer block ID and base address."""

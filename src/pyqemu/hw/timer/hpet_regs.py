@@ -15,7 +15,6 @@ FS_PER_NS = 1_000_000
 HPET_MIN_TIMERS = 3
 HPET_MAX_TIMERS = 32
 HPET_NUM_IRQ_ROUTES = 32
-HPET_MAX_INSTANCES = 8
 #: GPIO inputs: the PIT's and the RTC's interrupts, passed on outside legacy mode.
 HPET_LEGACY_PIT_INT = 0
 HPET_LEGACY_RTC_INT = 1

@@ -304,3 +304,26 @@ def test_microvm_firmware_is_ram_below_4g_and_1m() -> None:
         "    00000000ffff0000-00000000ffffffff (prio 0, ram): pc.bios",
     ):
         assert line in ours and line in reference
+
+
+@pytest.mark.parametrize(("machine", "paths"), [
+    ("pc", ("/machine/unattached/device[2]", "/machine/unattached/device[3]",
+            "/machine/unattached/device[17]", "/machine/unattached/device[18]")),
+    ("q35", ("/machine/q35/mch", "/machine/unattached/device[2]",
+             "/machine/unattached/device[15]", "/machine/unattached/device[16]")),
+])
+def test_chipset_functions_are_not_hotpluggable(machine: str, paths: tuple[str, ...]) -> None:
+    """i440FX, PIIX3, piix3-ide, PIIX4_PM; mch, ICH9-LPC, ich9-ahci, ICH9-SMB: QEMU 7.2's qom-get."""
+    from pyqemu.qom.path import resolve_absolute
+
+    with board(machine) as vm:
+        for path in paths:
+            dev = resolve_absolute(vm.root, path)
+            assert dev is not None and dev.property_get("hotpluggable") is False, path
+
+
+def test_piix4_removable_slots_skip_the_chipset_slots() -> None:
+    from .conftest import io_space
+
+    with board("pc") as vm:
+        assert io_space(vm).read(0xAE0C, 4) == 0xFFFFFFFC  # PCI hot-plug "removable slots" (QEMU 7.2)

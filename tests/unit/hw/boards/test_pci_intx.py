@@ -1,4 +1,4 @@
-"""PCI INTx: a device's pin, the PIIX3 swizzle and PIRQ routing on ``pc``, the ICH9's on ``q35`` (as QEMU's)."""
+"""PCI INTx: a device's pin, the PIIX3's PIRQ routing on ``pc``, the ICH9's on ``q35`` (as QEMU's)."""
 
 from __future__ import annotations
 

@@ -19,16 +19,15 @@ from pyqemu.hw.core.qtree import qtree_info
 from pyqemu.hw.i386.fw_cfg import (
     FW_CFG_HPET,
     FW_CFG_IRQ0_OVERRIDE,
-    HpetFwConfig,
     fw_cfg_arch_create,
     fw_cfg_microvm_create,
-    hpet_fw_config,
     numa_blob,
     x86_e820_table,
 )
 from pyqemu.hw.nvram.fw_cfg import boot_devices_blob, fw_cfg_find, fw_cfg_machine_done
 from pyqemu.hw.nvram.fw_cfg_io import fw_cfg_init_io_dma
 from pyqemu.hw.nvram.fw_cfg_items import FwCfgItems
+from pyqemu.hw.timer.hpet_fw import HpetFwConfig, hpet_fw_config
 from pyqemu.memory.region import MemoryRegion
 from pyqemu.util.errors import ConfigError, DeviceError, QemuError
 
@@ -400,6 +399,21 @@ def test_hpet_blob_is_live(pc: tuple[Board, Any]) -> None:
     config.set_block(index, 0x8086A201, 0xFED00000)
     # what QEMU's pc reports with its HPET, read after fw_cfg was created
     assert item(board, FW_CFG_HPET, 121) == bytes.fromhex("0101a286800000d0fe") + bytes(112)
+
+
+@pytest.mark.parametrize(("machine", "has_hpet"), [("pc", True), ("q35", True), ("microvm", False)])
+def test_boards_hpet_fills_its_block(machine: str, has_hpet: bool) -> None:
+    from ..boards.conftest import board as running_board
+    from ..boards.conftest import io_space
+
+    with running_board(machine) as vm:
+        io = io_space(vm)
+        io.write(0x510, FW_CFG_HPET, 2)
+        blob = bytes(io.read(0x511, 1) for _ in range(16))
+    if has_hpet:  # one HPET: its capabilities' low half and its address
+        assert blob == bytes.fromhex("0101a286800000d0fe000000000000") + b"\0"
+    else:  # microvm has no HPET item: the selector reads zeros
+        assert blob == bytes(16)
 
 
 def test_hpet_limit() -> None:

@@ -1,8 +1,4 @@
-"""PCI capabilities and MSI for the IDE controllers (QEMU's ``pci_add_capability``, ``msi.c``).
-
-pyqemu's :mod:`pyqemu.hw.pci.pci` has no capability list or MSI yet;
-these helpers do what QEMU does for one function until it has (they
-belong there):
+"""PCI capabilities and single-vector MSI (QEMU's ``pci_add_capability`` and ``hw/pci/msi.c``).
 
 - :func:`pci_add_capability` links a capability in at the head of the list
   (so the last one added comes first), sets the status register's
@@ -10,23 +6,18 @@ belong there):
 - :class:`MsiCapability` is a single-vector MSI capability: the guest may
   write Enable, the queue size (clamped to what the function offers once
   enabled), the address and the data; a message is a 32-bit write of the
-  data to the address in the function's bus-master address space;
+  data to the address in the function's bus-master address space.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pyqemu.hw.pci.pci import PCI_STATUS, PCIDevice
+from pyqemu.hw.pci.pci_intx import pci_device_deassert_intx
 
-if TYPE_CHECKING:
-    from pyqemu.hw.pci.pci import PCIDevice
-
-PCI_STATUS = 0x06
-PCI_STATUS_INTERRUPT = 0x08
 PCI_STATUS_CAP_LIST = 0x10
 PCI_CAPABILITY_LIST = 0x34
 PCI_CAP_ID_MSI = 0x05
 PCI_CAP_ID_SATA = 0x12
-PCI_LATENCY_TIMER = 0x0D
 
 # MSI capability layout (64-bit address, no per-vector masking).
 PCI_MSI_FLAGS = 2
@@ -49,11 +40,6 @@ def pci_add_capability(dev: PCIDevice, cap_id: int, offset: int, size: int) -> i
     dev.set_word(PCI_STATUS, dev.get_word(PCI_STATUS) | PCI_STATUS_CAP_LIST)
     dev.wmask[offset:offset + size] = bytes(size)
     return offset
-
-
-def pci_fix_latency_timer(dev: PCIDevice) -> None:
-    """QEMU's type-0 functions have a read-only latency timer (pci.py makes it writable)."""
-    dev.wmask[PCI_LATENCY_TIMER] = 0
 
 
 def _set_wmask(dev: PCIDevice, offset: int, mask: int, size: int) -> None:
@@ -85,8 +71,6 @@ class MsiCapability:
 
     def config_written(self, offset: int, size: int) -> None:
         """After a guest write (``msi_write_config``): enabling MSI silences INTx; clamp the queue size."""
-        from pyqemu.hw.pci.pci_intx import pci_device_deassert_intx
-
         if not self.covers(offset, size) or not self.enabled:
             return
         pci_device_deassert_intx(self.dev)
