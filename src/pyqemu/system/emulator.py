@@ -258,9 +258,7 @@ class Emulator:
     def system_reset(self, cause: ShutdownCause) -> None:
         """Reset every device now, and send RESET unless the cause is internal."""
         if self.machine is not None:
-            from pyqemu.hw.core.reset import reset_machine
-
-            reset_machine(self.machine)
+            self.machine.reset()
         if cause not in (ShutdownCause.NONE, ShutdownCause.SUBSYSTEM_RESET):
             self.emit_event("RESET", {"guest": cause.from_guest, "reason": str(cause)})
 

@@ -260,6 +260,12 @@ class MachineState(Object):
     def init(self) -> None:
         """Board init: create CPUs, RAM, buses and on-board devices. Boards override."""
 
+    def reset(self) -> None:
+        """System reset (``MachineClass.reset``): every device along the bus tree; boards add to it."""
+        from pyqemu.hw.core.reset import reset_machine
+
+        reset_machine(self)
+
 
 def _getter(attr: str) -> Any:
     return lambda obj: getattr(obj, attr)

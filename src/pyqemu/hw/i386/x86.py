@@ -119,6 +119,17 @@ class X86MachineState(MachineState):
         self.cpus_init()
         self.board_init(memory)
 
+    def reset(self) -> None:
+        """Devices, then each CPU (its reset handler), then the local APICs again, so that
+        nothing a device did at reset sticks in them (QEMU's ``pc_machine_reset``)."""
+        super().reset()
+        for cpu in self.cpus:
+            cpu.reset()  # type: ignore[attr-defined]
+        for cpu in self.cpus:
+            apic = cpu.child("lapic")
+            if apic is not None:
+                apic.reset()  # type: ignore[attr-defined]
+
     def memory_init(self, memory: MemorySystem) -> None:
         """What a board sets up before its CPUs (microvm: RAM and fw_cfg). Boards override."""
 

@@ -83,6 +83,14 @@ class X86CPU(CPUState):
         self._address_space_init()
         self._apic_init()
 
+    def reset(self) -> None:
+        """CPU 0 is the bootstrap processor (``x86_cpu_reset_hold``); registers come with vCPUs."""
+        from pyqemu.hw.intc.apic import apic_designate_bsp
+
+        apic = getattr(self, "apic", None)
+        if apic is not None:
+            apic_designate_bsp(apic, getattr(self, "cpu_index", 0) == 0)
+
     def _apic_init(self) -> None:
         """The local APIC, child ``lapic``; the first one maps the MSI window (``x86_cpu_apic_realize``)."""
         from pyqemu.hw.intc.apic import apic_create, apic_realize

@@ -42,6 +42,7 @@ from pyqemu.util.errors import DeviceError
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.irq import Irq
+    from pyqemu.hw.core.machine import MachineState
 
 TYPE_APIC_COMMON = "apic-common"
 TYPE_APIC = "apic"
@@ -78,12 +79,11 @@ def current_apic(obj: Object) -> ApicCore | None:
     return lapic.core if isinstance(lapic, ApicCommon) else None
 
 
-def apic_bus(machine: Object) -> ApicBus:
+def apic_bus(machine: MachineState) -> ApicBus:
     """The machine's :class:`ApicBus`, made on first use (kept as ``machine.apic_bus``)."""
-    bus = getattr(machine, "apic_bus", None)
-    if bus is None:
-        bus = ApicBus(lambda: current_apic(machine))
-        machine.apic_bus = bus  # type: ignore[attr-defined]
+    if machine.apic_bus is None:
+        machine.apic_bus = ApicBus(lambda: current_apic(machine))
+    bus: ApicBus = machine.apic_bus
     return bus
 
 
@@ -205,7 +205,7 @@ def apic_designate_bsp(apic: Apic, bsp: bool) -> None:
         apic.core.designate_bsp(bsp)
 
 
-def apic_pic_irq(machine: Object) -> Irq:
+def apic_pic_irq(machine: MachineState) -> Irq:
     """The CPU-side input for the 8259's INT output (QEMU's ``x86_allocate_cpu_irq``)."""
     from pyqemu.hw.core.irq import Irq
 

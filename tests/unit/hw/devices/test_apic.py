@@ -461,3 +461,19 @@ def test_pic_irq_and_bsp_helpers(pc: Board) -> None:
     apic_designate_bsp(apic, False)
     apic.reset()
     assert core.get_base() == 0xFEE00800
+
+
+def test_system_reset_reaches_the_apics_after_the_devices() -> None:
+    """The APICs are on no bus: the x86 machine resets them itself (QEMU's ``pc_machine_reset``)."""
+    from pyqemu.system.runstate import ShutdownCause
+
+    from ..boards.conftest import board
+
+    with board("pc", "-smp", "2") as vm:
+        cores = [cpu.child("lapic").core for cpu in vm.machine.cpus]  # type: ignore[union-attr]
+        for core in cores:
+            core.tpr, core.spurious_vec = 0x20, 0x1FF
+            core.designate_bsp(False)
+        vm.system_reset(ShutdownCause.HOST_QMP_SYSTEM_RESET)
+        assert [(core.tpr, core.spurious_vec) for core in cores] == [(0, 0xFF), (0, 0xFF)]
+        assert [bool(core.apicbase & regs.APICBASE_BSP) for core in cores] == [True, False]
