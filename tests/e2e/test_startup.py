@@ -107,6 +107,10 @@ def test_init_trace_on_stderr_and_sequence_listing(tmp_path) -> None:  # type: i
     ["-M", "none", "-object", "memory-backend-ram,id=m"],
     ["-M", "none", "-rtc", "base=foo"],
     ["-M", "none", "-chardev", "foo,id=x"],
+    ["-M", "nope", "-chardev", "null,id=x,bogus=1"],  # -chardev keys are checked when parsed
+    ["-M", "none", "-chardev", "null,id=x,to=99999999999999999999999"],
+    ["-M", "none", "-chardev", "null,bogus=1", "-chardev", "help"],
+    ["-M", "none", "-serial", "tcp::0,server=on,wait=off,id=1x,bogus=2"],
     ["-M", "none", "-initrd", "/etc/hostname"],
     ["-M", "none", "-serial", "foo:bar"],
     ["-M", "pc", "-serial", "chardev:nope"],

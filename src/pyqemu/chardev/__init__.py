@@ -6,6 +6,7 @@
 * one module per backend: :mod:`.char_socket` (with :mod:`.socket_address`),
   :mod:`.char_stdio`, :mod:`.char_file`, :mod:`.char_pipe`, :mod:`.char_null`,
   :mod:`.char_ringbuf`, :mod:`.char_pty`, :mod:`.char_mux`.
-* :mod:`.create` — ``-chardev`` and ``chardev-add``; :mod:`.schema` checks their
-  input; :mod:`.compat` parses the legacy ``-serial``/``-monitor`` syntax.
+* :mod:`.create` — ``-chardev`` and ``chardev-add``; :mod:`.options` declares the
+  ``chardev`` option group (``chardev-add``'s types are in :mod:`pyqemu.qapi.char`);
+  :mod:`.compat` parses the legacy ``-serial``/``-monitor`` syntax.
 """

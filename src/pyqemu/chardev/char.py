@@ -28,11 +28,13 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyqemu.chardev.schema import Member
 from pyqemu.qom.object import Object, container_get, object_new, register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 CHARDEVS_PATH = "/chardevs"
 TYPE_PREFIX = "chardev-"
@@ -106,18 +108,16 @@ EventHandler = Callable[[ChrEvent], None]
 class Chardev(Object):
     """Base of every character backend (abstract QOM type ``chardev``).
 
-    A backend subclass sets ``BACKEND`` (its ``-chardev`` name) and
-    ``MEMBERS`` (its QAPI data members, see :mod:`pyqemu.chardev.schema`),
-    turns ``-chardev`` options into that data in :meth:`parse_opts`, and
-    implements :meth:`open`, :meth:`chr_write` and :meth:`close`.
+    A backend subclass sets ``BACKEND`` (its ``-chardev`` name), turns
+    ``-chardev`` options into its QAPI data (declared in
+    :mod:`pyqemu.qapi.char`) in :meth:`parse_opts`, and implements
+    :meth:`open`, :meth:`chr_write` and :meth:`close`.
     """
 
     TYPE = "chardev"
     ABSTRACT = True
     #: The backend's name in ``-chardev NAME`` and ``ChardevBackend``'s ``type``.
     BACKEND: ClassVar[str] = ""
-    #: QAPI members of the backend's data (besides ChardevCommon's), in schema order.
-    MEMBERS: ClassVar[Mapping[str, Member]] = {}
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,8 +143,8 @@ class Chardev(Object):
         return self.ctx.loop
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
-        """Turn ``-chardev`` options into this backend's QAPI data (QEMU's ``parse``)."""
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
+        """Turn checked ``-chardev`` options into this backend's QAPI data (QEMU's ``parse``)."""
         return {}
 
     def open(self, data: Mapping[str, Any]) -> bool:

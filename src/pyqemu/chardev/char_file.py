@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev.char_fd import FdChardev, open_path
-from pyqemu.chardev.schema import OPTIONAL_BOOL, OPTIONAL_STRING, STRING_MEMBER, opt_bool
 from pyqemu.qom.object import register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 
 @register_type
@@ -18,14 +20,13 @@ class FileChardev(FdChardev):
 
     TYPE = "chardev-file"
     BACKEND = "file"
-    MEMBERS = {"in": OPTIONAL_STRING, "out": STRING_MEMBER, "append": OPTIONAL_BOOL}
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
         path = opts.get("path")
         if path is None:
             raise ConfigError("chardev: file: no filename given")
-        return {"out": path, "append": opt_bool(opts, "append", False)}
+        return {"out": path, "append": opts.get_bool("append", False)}
 
     def open(self, data: Mapping[str, Any]) -> bool:
         mode = os.O_APPEND if data.get("append") else os.O_TRUNC

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev.char import CharBackend, Chardev, ChrEvent, chardev_find, chardevs_container
-from pyqemu.chardev.schema import STRING_MEMBER
 from pyqemu.qom.object import Object, register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 MAX_MUX = 4
 MUX_BUFFER_SIZE = 32
@@ -64,7 +66,6 @@ class MuxChardev(Chardev):
 
     TYPE = "chardev-mux"
     BACKEND = "mux"
-    MEMBERS = {"chardev": STRING_MEMBER}
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,10 +81,10 @@ class MuxChardev(Chardev):
         self._opened = False  # events pass only once the mux is open
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
         if "chardev" not in opts:
             raise ConfigError("chardev: mux: no chardev given")
-        return {"chardev": opts["chardev"]}
+        return {"chardev": opts.get("chardev")}
 
     def open(self, data: Mapping[str, Any]) -> bool:
         base = chardev_find(self.ctx.root, data["chardev"])

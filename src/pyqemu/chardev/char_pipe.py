@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev.char_fd import FdChardev, open_path
-from pyqemu.chardev.schema import STRING_MEMBER
 from pyqemu.qom.object import register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 
 def _try_open(path: str) -> int:
@@ -30,10 +32,9 @@ class PipeChardev(FdChardev):
 
     TYPE = "chardev-pipe"
     BACKEND = "pipe"
-    MEMBERS = {"device": STRING_MEMBER}
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
         path = opts.get("path")
         if path is None:
             raise ConfigError("chardev: pipe: no device path given")

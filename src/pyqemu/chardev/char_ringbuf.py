@@ -8,12 +8,14 @@ bytes in, over QMP.  The size must be a power of two (64 KiB by default).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev.char import Chardev, chardev_find
-from pyqemu.chardev.schema import OPTIONAL_INT, opt_size
 from pyqemu.qom.object import Object, register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 DEFAULT_SIZE = 64 * 1024
 
@@ -24,7 +26,6 @@ class RingbufChardev(Chardev):
 
     TYPE = "chardev-ringbuf"
     BACKEND = "ringbuf"
-    MEMBERS = {"size": OPTIONAL_INT}
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,8 +34,8 @@ class RingbufChardev(Chardev):
         self._cons = 0  # total bytes ever read or overwritten
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
-        size = opt_size(opts, "size", 0)
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
+        size = opts.get_size("size", 0)
         return {"size": size} if size else {}
 
     def open(self, data: Mapping[str, Any]) -> bool:

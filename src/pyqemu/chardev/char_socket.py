@@ -23,22 +23,17 @@ import enum
 import socket
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev import socket_address
 from pyqemu.chardev.char import Chardev, ChrEvent
 from pyqemu.chardev.char_io import FdReader, FdWriter
-from pyqemu.chardev.schema import (
-    OPTIONAL_BOOL,
-    OPTIONAL_INT,
-    OPTIONAL_STRING,
-    REQUIRED_ADDRESS,
-    opt_bool,
-    opt_number,
-)
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import ValueKind
 from pyqemu.util.errors import ConfigError, QemuError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 #: Options QEMU has that pyqemu does not implement (they need telnet, TLS or websocket code).
 UNSUPPORTED = ("telnet", "tn3270", "websocket", "tls-creds")
@@ -52,20 +47,20 @@ class SocketState(enum.Enum):
     CONNECTED = "connected"
 
 
-def _addr_from_opts(opts: Mapping[str, str]) -> dict[str, Any]:
+def _addr_from_opts(opts: Opts) -> dict[str, Any]:
     """The ``SocketAddressLegacy`` that ``path=``, ``host=``/``port=`` or ``fd=`` describe."""
     if "path" in opts:
         return {"type": "unix", "data": {
-            "path": opts["path"], "tight": opt_bool(opts, "tight", True),
-            "abstract": opt_bool(opts, "abstract", False),
+            "path": opts.get("path"), "tight": opts.get_bool("tight", True),
+            "abstract": opts.get_bool("abstract", False),
         }}
     if "host" in opts:
-        inet: dict[str, Any] = {"host": opts["host"], "port": opts["port"]}
+        inet: dict[str, Any] = {"host": opts.get("host"), "port": opts.get("port")}
         if "to" in opts:
-            inet["to"] = opt_number(opts, "to", 0)
+            inet["to"] = opts.get_number("to", 0)
         for flag in ("ipv4", "ipv6"):
             if flag in opts:
-                inet[flag] = opt_bool(opts, flag, False)
+                inet[flag] = opts.get_bool(flag, False)
         return {"type": "inet", "data": inet}
     return {"type": "fd", "data": {"str": opts.get("fd", "")}}
 
@@ -95,12 +90,6 @@ class SocketChardev(Chardev):
 
     TYPE = "chardev-socket"
     BACKEND = "socket"
-    MEMBERS = {
-        "addr": REQUIRED_ADDRESS, "tls-creds": OPTIONAL_STRING, "tls-authz": OPTIONAL_STRING,
-        "server": OPTIONAL_BOOL, "wait": OPTIONAL_BOOL, "nodelay": OPTIONAL_BOOL,
-        "telnet": OPTIONAL_BOOL, "tn3270": OPTIONAL_BOOL, "websocket": OPTIONAL_BOOL,
-        "reconnect": OPTIONAL_INT,
-    }
 
     @classmethod
     def class_init(cls) -> None:
@@ -124,7 +113,7 @@ class SocketChardev(Chardev):
         self._connect_error_reported = False
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
         if sum(name in opts for name in ("path", "fd", "host")) > 1:
             raise ConfigError("None or one of 'path', 'fd' or 'host' option required.")
         if "host" in opts and "port" not in opts:
@@ -133,19 +122,19 @@ class SocketChardev(Chardev):
             raise ConfigError("'delay' and 'nodelay' are mutually exclusive")
         data: dict[str, Any] = {"addr": _addr_from_opts(opts)}
         if "delay" in opts or "nodelay" in opts:
-            data["nodelay"] = not opt_bool(opts, "delay", True) or opt_bool(opts, "nodelay", False)
-        server = opt_bool(opts, "server", False)
+            data["nodelay"] = not opts.get_bool("delay", True) or opts.get_bool("nodelay", False)
+        server = opts.get_bool("server", False)
         data["server"] = server
         for name in ("telnet", "tn3270", "websocket"):
             if name in opts:
-                data[name] = opt_bool(opts, name, False)
+                data[name] = opts.get_bool(name, False)
         if "wait" in opts or server:  # a -chardev server waits unless told not to
-            data["wait"] = opt_bool(opts, "wait", True)
+            data["wait"] = opts.get_bool("wait", True)
         if "reconnect" in opts:
-            data["reconnect"] = opt_number(opts, "reconnect", 0)
+            data["reconnect"] = opts.get_number("reconnect", 0)
         for name in ("tls-creds", "tls-authz"):
             if name in opts:
-                data[name] = opts[name]
+                data[name] = opts.get(name)
         return data
 
     def open(self, data: Mapping[str, Any]) -> bool:

@@ -13,13 +13,15 @@ import atexit
 import os
 import termios
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyqemu.chardev.char import chardevs_container
 from pyqemu.chardev.char_fd import FdChardev
-from pyqemu.chardev.schema import OPTIONAL_BOOL, opt_bool
 from pyqemu.qom.object import register_type
 from pyqemu.util.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyqemu.util.qemuopts import Opts
 
 STDIN_FD = 0
 STDOUT_FD = 1
@@ -53,7 +55,6 @@ class StdioChardev(FdChardev):
 
     TYPE = "chardev-stdio"
     BACKEND = "stdio"
-    MEMBERS = {"signal": OPTIONAL_BOOL}
     OWNS_FDS = False
 
     def __init__(self) -> None:
@@ -62,8 +63,8 @@ class StdioChardev(FdChardev):
         self._allow_signals = True
 
     @classmethod
-    def parse_opts(cls, opts: Mapping[str, str]) -> dict[str, Any]:
-        return {"signal": opt_bool(opts, "signal", True)} if "signal" in opts else {}
+    def parse_opts(cls, opts: Opts) -> dict[str, Any]:
+        return {"signal": opts.get_bool("signal", True)} if "signal" in opts else {}
 
     def open(self, data: Mapping[str, Any]) -> bool:
         for other in chardevs_container(self.ctx.root).children():

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from pyqemu.chardev.schema import check_opts
+from pyqemu.chardev.options import CHARDEV_OPTS
 from pyqemu.util.errors import ConfigError
-from pyqemu.util.qemuopts import OptsList, OptsStore
+from pyqemu.util.qemuopts import Opts
 
 Spec = tuple[str, dict[str, str]]
 
@@ -32,13 +32,13 @@ _VC_CHARS = re.compile(r"([0-9]{1,7})Cx([0-9]{1,7})C")
 
 
 def parse_opts_text(text: str, implied: str | None = None) -> dict[str, str]:
-    """Parse ``key=value,flag,nokey`` as QemuOpts does, quietly (no deprecation warnings).
+    """``key=value,flag,nokey`` as checked ``-chardev`` options (``qemu_opts_do_parse``).
 
     ``implied`` names the first item if it has no ``=`` (``unix:PATH,...``).
     """
-    group = OptsList("chardev-compat", implied_key=implied)
-    opts = OptsStore([group]).parse(group.name, text, warnings=[]).opts
-    return {} if opts is None else {name: value for name, value in opts.items()}
+    opts = Opts(CHARDEV_OPTS)
+    opts.do_parse(text, implied)
+    return dict(opts.items())
 
 
 def _host_port(text: str, both: re.Pattern[str], port_only: re.Pattern[str]) -> tuple[str, str, int] | None:
@@ -58,9 +58,7 @@ def _socket(rest: str, flag: str | None) -> Spec | None:
     host, port, end = parsed
     opts = {"host": host, "port": port}
     if rest[end:end + 1] == ",":
-        extra = parse_opts_text(rest[end + 1:])
-        check_opts(extra)
-        opts.update(extra)
+        opts.update(parse_opts_text(rest[end + 1:]))
     if flag is not None:
         opts[flag] = "on"
     return "socket", opts
@@ -108,9 +106,7 @@ def _parse_device(spec: str) -> Spec | None:
     if spec.startswith("udp:"):
         return _udp(spec[4:])
     if spec.startswith("unix:"):
-        opts = parse_opts_text(spec[5:], implied="path")
-        check_opts(opts)
-        return "socket", opts
+        return "socket", parse_opts_text(spec[5:], implied="path")
     if spec.startswith(("/dev/parport", "/dev/ppi")):
         return "parallel", {"path": spec}
     if spec.startswith("/dev/"):

@@ -2,9 +2,10 @@
 
 Both paths end in one call, :func:`~pyqemu.chardev.char.chardev_new`, with
 the backend's QAPI data, as in QEMU: ``-chardev`` options are first checked
-(QemuOpts), then turned into that data by the backend's ``parse_opts``;
-``chardev-add``'s ``ChardevBackend`` is checked against the backend's
-declared members.  Errors carry QEMU's texts, in QEMU's order.
+against the ``chardev`` option group (:mod:`pyqemu.chardev.options`), then
+turned into that data by the backend's ``parse_opts``; ``chardev-add``'s
+``ChardevBackend`` arrives checked against its QAPI declaration
+(:mod:`pyqemu.qapi.char`).  Errors carry QEMU's texts, in QEMU's order.
 """
 
 from __future__ import annotations
@@ -21,17 +22,11 @@ from pyqemu.chardev.char import (
     chardev_find,
     chardev_new,
 )
-from pyqemu.chardev.schema import (
-    COMMON_MEMBERS,
-    LegacyUnion,
-    Member,
-    check_opts,
-    check_union,
-    opt_bool,
-)
+from pyqemu.chardev.options import chardev_opts
 from pyqemu.qom.object import Object, object_class_by_name
 from pyqemu.util.cutils import check_id
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.qemuopts import Opts
 
 #: The backends pyqemu provides, in ``-chardev help`` order.
 BACKENDS = ("socket", "stdio", "file", "pipe", "null", "ringbuf", "pty", "mux")
@@ -79,10 +74,10 @@ def _context(
     return ctx
 
 
-def _common_from_opts(opts: Mapping[str, str]) -> dict[str, Any]:
-    common: dict[str, Any] = {"logappend": opt_bool(opts, "logappend", False)}
+def _common_from_opts(opts: Opts) -> dict[str, Any]:
+    common: dict[str, Any] = {"logappend": opts.get_bool("logappend", False)}
     if "logfile" in opts:
-        common["logfile"] = opts["logfile"]
+        common["logfile"] = opts.get("logfile")
     return common
 
 
@@ -108,16 +103,16 @@ def chardev_new_from_opts(
         check_id(id)
         if chardev_find(root, id) is not None:
             raise ConfigError(f"Duplicate ID '{id}' for chardev")
-    check_opts(opts)
+    checked = chardev_opts(opts)
     if id is None:
         raise ConfigError("chardev: no id specified")
-    name = opts.get("backend", backend)
+    name = checked.get("backend", backend)
     if not name:
         raise ConfigError(f'chardev: "{id}" missing backend')
     cls = _char_get_class(name)
-    data = {**_common_from_opts(opts), **cls.parse_opts(opts)}
+    data = {**_common_from_opts(checked), **cls.parse_opts(checked)}
     ctx = _context(loop, root, reporter, get_fd, request_quit, startup=True)
-    if not opt_bool(opts, "mux", False):
+    if not checked.get_bool("mux", False):
         return chardev_new(id, cls.TYPE, data, ctx)
     base_id = id + MUX_BASE_SUFFIX
     base = chardev_new(base_id, cls.TYPE, data, ctx)
@@ -128,18 +123,9 @@ def chardev_new_from_opts(
         raise
 
 
-def _backend_members(name: str) -> Mapping[str, Member] | None:
-    cls = backend_class(name)
-    return None if cls is None else {**COMMON_MEMBERS, **cls.MEMBERS}
-
-
-#: ``ChardevBackend``: a simple union over the backends, found on demand.
-CHARDEV_BACKEND = LegacyUnion(_backend_members)
-
-
 def chardev_new_from_qapi(
     id: str,
-    backend: Any,
+    backend: Mapping[str, Any],
     loop: asyncio.AbstractEventLoop,
     root: Object,
     *,
@@ -147,18 +133,17 @@ def chardev_new_from_qapi(
     get_fd: Callable[[str], int] | None = None,
     request_quit: Callable[[], None] | None = None,
 ) -> Chardev:
-    """QMP ``chardev-add``: ``backend`` is a ``ChardevBackend`` (``{"type": ..., "data": {...}}``).
+    """QMP ``chardev-add``: ``backend`` is a ``ChardevBackend`` (``{"type": ..., "data": {...}}``)
+    already checked against its QAPI declaration.
 
-    Errors of the arguments come as QEMU's input checks word them; errors of
-    opening are prefixed "Failed to add chardev 'ID': ", as in QEMU.
+    Errors of opening are prefixed "Failed to add chardev 'ID': ", as in QEMU.
     """
-    checked = check_union(backend, CHARDEV_BACKEND, "backend")
     if chardev_find(root, id) is not None:
         raise ConfigError(f"Chardev with id '{id}' already exists")
-    cls = _char_get_class(checked["type"])
+    cls = _char_get_class(backend["type"])
     try:
         ctx = _context(loop, root, reporter, get_fd, request_quit, startup=False)
-        return chardev_new(id, cls.TYPE, checked["data"], ctx)
+        return chardev_new(id, cls.TYPE, backend["data"], ctx)
     except ConfigError as err:
         raise ConfigError(f"Failed to add chardev '{id}': {err.desc}", hint=err.hint) from err
 

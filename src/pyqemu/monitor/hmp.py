@@ -2,9 +2,9 @@
 
 Only what shows the machine's structure and state is here (``info status``,
 ``qtree``, ``mtree``, ``qom-tree``, ``chardev``, ``version``, ``kvm``,
-``name``, ``uuid``, and ``device_add help``); output is text with ``\\r\\n``
-line ends, as QEMU's monitor prints it.  Anything else is answered as QEMU
-answers an unknown command.
+``name``, ``uuid``, ``device_add help`` and ``device_add TYPE,help``);
+output is text with ``\\r\\n`` line ends, as QEMU's monitor prints it.
+Anything else is answered as QEMU answers an unknown command.
 """
 
 from __future__ import annotations
@@ -105,6 +105,19 @@ INFO: dict[str, InfoCommand] = {
 }
 
 
+def _device_add_help(text: str) -> str | None:
+    """``device_add help`` or ``device_add TYPE,help``, errors as their bare text; None if no help asked."""
+    from pyqemu.hw.core.qdev_monitor import device_help_requested, device_help_text
+    from pyqemu.util.errors import QemuError
+
+    if not device_help_requested(text):
+        return None
+    try:
+        return device_help_text(text)
+    except QemuError as err:
+        return err.desc + "\n"
+
+
 def run_hmp(vm: Emulator, command_line: str) -> str:
     """The text a human monitor prints for ``command_line`` (``\\n`` line ends)."""
     words = command_line.split()
@@ -112,10 +125,9 @@ def run_hmp(vm: Emulator, command_line: str) -> str:
         return ""
     if words[0] == "info" and len(words) > 1 and words[1] in INFO:
         return INFO[words[1]](vm, words[2:])
-    if words[:2] == ["device_add", "help"] or words[:2] == ["device_add", "?"]:
-        from pyqemu.hw.core.qdev_monitor import device_help_text
-
-        return device_help_text("help")
+    help_text = _device_add_help(words[1]) if words[0] == "device_add" and len(words) > 1 else None
+    if help_text is not None:
+        return help_text
     return f"unknown command: '{command_line.strip()}'\n"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pyqemu.util.cutils import invalid_parameter_type
+from pyqemu.util.cutils import InvalidNumberError, invalid_parameter_type, parse_int
 from pyqemu.util.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,22 +80,15 @@ class StrKind(ValueKind):
 
 
 def parse_int_text(text: str) -> int | None:
-    """Parse an integer as QEMU's ``qemu_strtoi64`` does (decimal, 0x hex, 0 octal); None if bad."""
-    body = text.strip()
-    sign = -1 if body.startswith("-") else 1
-    digits = body.lstrip("+-")
-    if not digits or body != text:
-        return None
+    """An integer as QEMU's ``qemu_strtoi64`` reads property text; None if it is not one.
+
+    Leading blanks, one sign, decimal, ``0x`` hex or ``0`` octal; no
+    trailing characters.  The value is not limited to 64 bits.
+    """
     try:
-        if digits.lower().startswith("0x"):
-            value = int(digits[2:], 16)
-        elif len(digits) > 1 and digits.startswith("0"):
-            value = int(digits[1:], 8)
-        else:
-            value = int(digits, 10)
-    except ValueError:
+        return parse_int(text)
+    except InvalidNumberError:
         return None
-    return sign * value
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,21 @@
 """The QemuOpts groups the command line and ``-readconfig`` fill (QEMU's ``qemu_add_opts``).
 
 Groups without parameter declarations accept any key; whoever uses the
-group (the accelerator, the chardev or device being created) checks them.
+group (the accelerator or device being created) checks them.  The
+``chardev`` group is declared by the chardev layer, whose legacy syntax
+(``-serial unix:...``) parses into it too.
 """
 
 from __future__ import annotations
 
+from pyqemu.chardev.options import CHARDEV_OPTS
 from pyqemu.util.qemuopts import OptDesc, OptsList, OptsStore, OptType
 
 _NUM, _SIZE, _BOOL = OptType.NUMBER, OptType.SIZE, OptType.BOOL
 
 GROUPS: tuple[OptsList, ...] = (
     OptsList("accel", implied_key="accel"),
-    OptsList("chardev", implied_key="backend"),
+    CHARDEV_OPTS,
     OptsList("device", implied_key="driver"),
     OptsList("mon", implied_key="chardev", descs=(
         OptDesc("mode"), OptDesc("chardev"), OptDesc("pretty", _BOOL),

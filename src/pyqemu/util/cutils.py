@@ -1,9 +1,11 @@
 """Numbers, sizes, booleans and identifiers as QEMU's option parsers read them.
 
-QEMU reads option values with a few C helpers (``util/cutils.c``): unsigned
-numbers through ``strtoull`` (so ``010`` is octal, ``0x10`` hex, leading
-blanks are skipped and ``-1`` wraps to 2^64-1), sizes with binary suffixes and
-fractions (``1.5G``), and ``on``/``off`` style booleans.  This module
+QEMU reads option values with a few C helpers (``util/cutils.c``): numbers
+through ``strtoll`` / ``strtoull`` (so ``010`` is octal, ``0x10`` hex,
+leading blanks are skipped and, unsigned, ``-1`` wraps to 2^64-1), sizes
+with binary suffixes and fractions (``1.5G``), and ``on``/``off`` style
+booleans.  :func:`scan_int` is the one scanner behind every integer reader
+(QemuOpts, QOM property text, the qtest protocol).  This module
 reproduces what those helpers accept, including the corner cases a user can
 run into, so an option means the same in pyqemu as in QEMU 7.2.
 
@@ -105,12 +107,14 @@ def _is_hex_prefix(text: str, pos: int) -> bool:
     return text[pos : pos + 2] in ("0x", "0X") and pos + 2 < len(text) and text[pos + 2] in _BASE_DIGITS[16]
 
 
-def strtou64(text: str, base: int = 0) -> tuple[int, int, bool]:
-    """C's ``strtoull`` on ``text``: (value, end index, out of range).
+def scan_int(text: str, base: int = 0) -> tuple[int, int]:
+    """How C's ``strtol`` family scans ``text``: (value, end index), the value exact and signed.
 
-    ``end`` is 0 when nothing was converted.  Base 0 picks hex for ``0x``,
-    octal for a leading ``0`` and decimal otherwise; a minus sign negates
-    modulo 2^64, as C does.
+    Leading blanks (C's ``isspace``) are skipped, then one ``+`` or ``-``;
+    base 0 picks hex for ``0x`` followed by a hex digit, octal for a leading
+    ``0`` and decimal otherwise (base 16 also takes the ``0x``).  Only ASCII
+    digits count.  ``end`` is 0 when nothing was converted.  Wrapping and
+    range checks are left to the caller, as each C function does its own.
     """
     pos = _skip_space(text, 0)
     negative = text[pos : pos + 1] == "-"
@@ -122,25 +126,45 @@ def strtou64(text: str, base: int = 0) -> tuple[int, int, bool]:
         base = 8 if text[pos : pos + 1] == "0" else 10
     end = _digits_end(text, pos, base)
     if end == pos:
-        return 0, 0, False
+        return 0, 0
     value = int(text[pos:end], base)
-    if value > UINT64_MAX:
+    return -value if negative else value, end
+
+
+def strtou64(text: str, base: int = 0) -> tuple[int, int, bool]:
+    """C's ``strtoull`` on ``text``: (value, end index, out of range).
+
+    ``end`` is 0 when nothing was converted.  A minus sign negates modulo
+    2^64, as C does; a magnitude above 2^64-1 gives 2^64-1 and out of range.
+    """
+    value, end = scan_int(text, base)
+    if abs(value) > UINT64_MAX:
         return UINT64_MAX, end, True
-    return (-value) % 2**64 if negative else value, end, False
+    return value % 2**64, end, False
+
+
+def parse_int(text: str, base: int = 0) -> int:
+    """The whole of ``text`` as one integer, as ``qemu_strtoi64`` reads it, but without a width.
+
+    Raises InvalidNumberError when ``text`` is not a number or has trailing
+    characters; the range is for the caller to check.
+    """
+    value, end = scan_int(text, base)
+    if end == 0 or end != len(text):
+        raise InvalidNumberError(text)
+    return value
 
 
 def parse_uint(text: str, base: int = 0) -> int:
     """Read a whole unsigned 64-bit number as ``qemu_strtou64`` does (QemuOpts numbers).
 
     Raises InvalidNumberError for junk (trailing characters included) and
-    NumberRangeError above 2^64-1.
+    NumberRangeError above 2^64-1; ``-N`` wraps around.
     """
-    value, end, out_of_range = strtou64(text, base)
-    if end == 0 or end != len(text):
-        raise InvalidNumberError(text)
-    if out_of_range:
+    value = parse_int(text, base)
+    if abs(value) > UINT64_MAX:
         raise NumberRangeError(text)
-    return value
+    return value % 2**64
 
 
 def _suffix_multiplier(char: str) -> int | None:

@@ -144,6 +144,16 @@ class Opts:
         """Add ``name=value`` after checking it, as ``qemu_opt_set``."""
         self._opts.append(self._check(name, value, _sink(warnings)))
 
+    def do_parse(self, text: str, implied_key: str | None = None) -> None:
+        """Add the options of ``text`` after checking them, as ``qemu_opts_do_parse``.
+
+        Unlike :meth:`OptsStore.parse`, ``id`` keys are skipped, a bare
+        ``help`` is just a key, and bare flags bring no deprecation warning.
+        On error nothing is added.
+        """
+        elements = _elements(text, implied_key)
+        self._opts.extend([self._check(e.name, e.value, []) for e in elements if e.name != ID_KEY])
+
     def items(self) -> list[tuple[str, str]]:
         """Every ``(name, value)`` pair as given, in order, repeats included."""
         return [(opt.name, opt.text) for opt in self._opts]

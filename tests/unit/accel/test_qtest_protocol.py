@@ -62,6 +62,37 @@ def test_signed_words_respect_their_width() -> None:
         p.parse_signed("0x80000000", p.INT32_BITS)
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("\t5", 5), ("-0x1", UINT64_MAX), ("-18446744073709551615", 1), ("00", 0),
+])
+def test_unsigned_word_edges(text: str, value: int) -> None:
+    assert p.parse_unsigned(text) == value
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("--1", "invalid number '--1'"), ("+-1", "invalid number '+-1'"), ("1_0", "invalid number '1_0'"),
+    ("0x ", "invalid number '0x '"), ("18446744073709551616", "number out of range '18446744073709551616'"),
+    ("-18446744073709551616", "number out of range '-18446744073709551616'"),
+])
+def test_unsigned_word_errors(text: str, message: str) -> None:
+    with pytest.raises(p.ProtocolError) as info:
+        p.parse_unsigned(text)
+    assert str(info.value) == message
+
+
+def test_signed_word_edges() -> None:
+    assert p.parse_signed("-0x8000000000000000") == -(1 << 63)
+    assert p.parse_signed("\t-010", p.INT32_BITS) == -8
+    assert p.parse_signed("-0x80000000", p.INT32_BITS) == -(1 << 31)
+    for text, message in (("9223372036854775808", "number out of range '9223372036854775808'"),
+                          ("-2147483649", "number out of range '-2147483649'"),
+                          ("5x", "invalid number '5x'")):
+        bits = p.INT32_BITS if text.startswith("-2") else p.INT64_BITS
+        with pytest.raises(p.ProtocolError) as info:
+            p.parse_signed(text, bits)
+        assert str(info.value) == message
+
+
 def test_words_split_on_single_spaces_as_g_strsplit() -> None:
     assert p.split_words("writeb 0  1") == ["writeb", "0", "", "1"]
     assert p.split_words("") == []

@@ -10,17 +10,22 @@ from pathlib import Path
 
 import pytest
 
+import pyqemu.monitor.commands.char  # noqa: F401 - declares chardev-add
 from pyqemu.chardev.char import query_chardev
 from pyqemu.chardev.compat import parse_compat, parse_opts_text
 from pyqemu.chardev.create import (
+    backend_class,
     chardev_backend_names,
     chardev_help,
     chardev_new_from_opts,
     chardev_new_from_qapi,
     chardev_return,
 )
-from pyqemu.chardev.schema import SIZE_HINT
+from pyqemu.chardev.options import CHARDEV_OPTS
+from pyqemu.qapi.input_visitor import check_arguments
+from pyqemu.qapi.schema import SCHEMA
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.qemuopts import SIZE_HINT, OptsStore
 
 
 @pytest.mark.parametrize(("backend", "id", "opts", "message"), [
@@ -32,6 +37,8 @@ from pyqemu.util.errors import ConfigError
     ("foo", "a", {"bogus": "1"}, "Invalid parameter 'bogus'"),
     ("null", "a", {"server": "maybe"}, "Parameter 'server' expects 'on' or 'off'"),
     ("null", "a", {"reconnect": "x"}, "Parameter 'reconnect' expects a number"),
+    ("null", "a", {"to": "99999999999999999999999"},
+     "Value '99999999999999999999999' is too large for parameter 'to'"),
     ("null", "a", {"backend": "1"}, "'1' is not a valid char driver name"),
     ("file", "f", {}, "chardev: file: no filename given"),
     ("file", "f", {"path": "/nonexist/x"}, "Could not open '/nonexist/x': No such file or directory"),
@@ -72,10 +79,16 @@ def test_keys_of_other_backends_are_accepted_and_ignored(loop, root) -> None:
     assert chr.typename == "chardev-null"
 
 
+def chardev_add(id, backend, loop, root):
+    """``chardev-add`` as QMP runs it: arguments checked against its declaration, then created."""
+    args = check_arguments(SCHEMA.commands["chardev-add"], {"id": id, "backend": backend})
+    return chardev_new_from_qapi(args["id"], args["backend"], loop, root)
+
+
 def test_logfile_that_cannot_be_created(loop, root) -> None:
     backend = {"type": "null", "data": {"logfile": "/nonexist/lg"}}
     with pytest.raises(ConfigError) as info:
-        chardev_new_from_qapi("b", backend, loop, root)
+        chardev_add("b", backend, loop, root)
     assert info.value.desc == (
         "Failed to add chardev 'b': Could not create '/nonexist/lg': No such file or directory"
     )
@@ -122,30 +135,39 @@ def _sock(addr: dict, **extra) -> dict:
      "Failed to add chardev 'c': Failed to connect to '/nonexist/z.sock': No such file or directory"),
     ({"type": "mux", "data": {"chardev": "zz"}}, f"{ADD_FAILED}mux: base chardev zz not found"),
     ({"type": "mux", "data": {}}, "Parameter 'backend.data.chardev' is missing"),
+    (_sock({"type": "inet", "data": {"host": "127.0.0.1", "port": "0", "to": 70000}}),
+     "Parameter 'to' expects uint16_t"),
+    (_sock({"type": "fd", "data": {"str": "x", "a": 1, "b": 2, "c": 3}}),
+     "Parameter 'backend.data.addr.data.b' is unexpected"),
+    ({"type": "pty", "data": {"q": 1, "r": 1, "s": 1, "t": 1}}, "Parameter 'backend.data.s' is unexpected"),
+    ({"type": "null", "data": {}, "q": 1, "r": 1, "s": 1, "t": 1}, "Parameter 'backend.s' is unexpected"),
     ({"type": "file", "data": {"out": "/tmp/o1", "in": "/nonexist/i"}},
      "Failed to add chardev 'c': Could not open '/nonexist/i': No such file or directory"),
 ])
 def test_chardev_add_errors(loop, root, backend, message) -> None:
     with pytest.raises(ConfigError) as info:
-        chardev_new_from_qapi("c", backend, loop, root)
+        chardev_add("c", backend, loop, root)
     assert info.value.desc == message
     assert query_chardev(root) == []
 
 
 def test_chardev_add_duplicates_and_ids(loop, root, tmp_path: Path) -> None:
     backend = {"type": "null", "data": {}}
-    chr = chardev_new_from_qapi("1b", backend, loop, root)  # QMP does not check the id's form
+    chr = chardev_add("1b", backend, loop, root)  # QMP does not check the id's form
     assert chardev_return(chr) == {}
     with pytest.raises(ConfigError, match=r"^Chardev with id '1b' already exists$"):
-        chardev_new_from_qapi("1b", backend, loop, root)
+        chardev_add("1b", backend, loop, root)
     sock = tmp_path / "q.sock"
-    chr = chardev_new_from_qapi("q", _sock({"type": "unix", "data": {"path": str(sock)}}), loop, root)
+    chr = chardev_add("q", _sock({"type": "unix", "data": {"path": str(sock)}}), loop, root)
     assert chr.filename == f"disconnected:unix:{sock},server=on"  # QMP: server=on, wait=off by default
 
 
 def test_backend_names_and_help() -> None:
     names = chardev_backend_names()
     assert set(names) == {"socket", "stdio", "file", "pipe", "null", "ringbuf", "pty", "mux"}
+    kinds = SCHEMA.resolve("ChardevBackendKind")
+    assert kinds.values == ("file", "pipe", "socket", "pty", "null", "mux", "stdio", "ringbuf")
+    assert all(backend_class(name) is not None for name in kinds.values)
     assert chardev_help().startswith("Available chardev backend types: \n  socket\n")
 
 
@@ -188,6 +210,8 @@ def test_parse_compat(spec, expected) -> None:
     ("mon:mon:stdio", "'mon:stdio' is not a valid char driver"),
     ("tcp::0,server=on,wait=off,bogus=1", "Invalid parameter 'bogus'"),
     ("unix:/tmp/x,bogus=1", "Invalid parameter 'bogus'"),
+    ("tcp::0,id=1x,bogus=2", "Invalid parameter 'bogus'"),
+    ("unix:/tmp/x,help", "Invalid parameter 'help'"),
 ])
 def test_parse_compat_errors(spec, message) -> None:
     with pytest.raises(ConfigError) as info:
@@ -212,7 +236,29 @@ def test_compat_spec_creates_the_chardev_qemu_would(loop, root, tmp_path: Path) 
     assert chr.property_get("connected") is False
 
 
-def test_parse_opts_text_last_value_wins() -> None:
+def test_parse_opts_text_as_qemu_opts_do_parse() -> None:
     assert parse_opts_text("server=on,server=off") == {"server": "off"}
-    assert parse_opts_text("x") == {"x": "on"}
-    assert parse_opts_text("p,a=1", implied="path") == {"path": "p", "a": "1"}
+    assert parse_opts_text("server,nowait") == {"server": "on", "wait": "off"}
+    assert parse_opts_text("p,size=1k", implied="path") == {"path": "p", "size": "1k"}
+    assert parse_opts_text("id=1x,server=on") == {"server": "on"}  # ids are skipped, unchecked
+    with pytest.raises(ConfigError, match=r"^Invalid parameter 'help'$"):
+        parse_opts_text("server,help")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("null,id=a,bogus=1", "Invalid parameter 'bogus'"),
+    ("null,id=a,help=1", "Invalid parameter 'help'"),
+    ("ringbuf,id=r,size=abc", "Parameter 'size' expects a non-negative number below 2^64"),
+])
+def test_chardev_group_checks_keys_when_parsed(text, message) -> None:
+    store = OptsStore([CHARDEV_OPTS])
+    with pytest.raises(ConfigError) as info:
+        store.parse("chardev", text)
+    assert info.value.desc == message
+    assert store.all("chardev") == []
+
+
+def test_chardev_group_help_requests() -> None:
+    store = OptsStore([CHARDEV_OPTS])
+    assert store.parse("chardev", "socket,help").help  # QEMU lists the group's keys then
+    assert store.parse("chardev", "help").opts.get("backend") == "help"  # ... and the backends here

@@ -24,8 +24,11 @@ from pyqemu.util.cutils import (
     id_wellformed,
     parse_bool_param,
     parse_bool_str,
+    parse_int,
     parse_size,
     parse_uint,
+    scan_int,
+    strtou64,
 )
 from pyqemu.util.errors import ConfigError
 
@@ -107,6 +110,81 @@ def test_parse_uint_reads_every_spelling(value: int) -> None:
     assert parse_uint(hex(value)) == value
     assert parse_uint("0" + oct(value)[2:]) == value
     assert parse_uint(f"-{value}") == (-value) % 2**64
+
+
+# --- the shared scanner (strtol family) and whole signed numbers (qemu_strtoi64) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "scanned"),
+    [
+        ("12ab", 0, (12, 2)),
+        ("  -7z", 0, (-7, 4)),
+        ("0x", 0, (0, 1)),  # "0x" without a hex digit is the number 0 followed by "x"
+        ("0xg", 16, (0, 1)),
+        ("0x1f", 16, (31, 4)),
+        ("ff", 16, (255, 2)),
+        ("0x1f", 10, (0, 1)),
+        ("019", 0, (1, 2)),  # octal stops at the 9
+        ("z", 0, (0, 0)),
+        ("-", 0, (0, 0)),
+        ("--1", 0, (0, 0)),
+        ("\u00a01", 0, (0, 0)),  # only C's isspace() blanks are skipped
+        ("\u0661", 0, (0, 0)),  # only ASCII digits count
+    ],
+)
+def test_scan_int(text: str, base: int, scanned: tuple[int, int]) -> None:
+    assert scan_int(text, base) == scanned
+
+
+def test_strtou64_reports_overflow_and_wraps_negatives() -> None:
+    assert strtou64("18446744073709551616x") == (UINT64_MAX, 20, True)
+    assert strtou64("-18446744073709551616") == (UINT64_MAX, 21, True)
+    assert strtou64("-1 ") == (UINT64_MAX, 2, False)
+    assert strtou64("x") == (0, 0, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("5", 5),
+        (" 5", 5),
+        ("\t\n\v\f\r5", 5),
+        ("+5", 5),
+        ("-5", -5),
+        ("-0", 0),
+        ("00", 0),
+        ("010", 8),
+        ("-010", -8),
+        ("0x1F", 31),
+        ("-0X10", -16),
+        ("9223372036854775808", 2**63),  # no width: the caller checks the range
+        ("-18446744073709551616", -(2**64)),
+    ],
+)
+def test_parse_int(text: str, value: int) -> None:
+    assert parse_int(text) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "+", "-", "--5", "+-5", "5 ", "0x", "0x ", "08", "1_0", "0b1", "1e3", "5k", "\u0661"],
+)
+def test_parse_int_invalid(text: str) -> None:
+    with pytest.raises(InvalidNumberError):
+        parse_int(text)
+
+
+def test_parse_int_with_a_base() -> None:
+    assert parse_int("010", 10) == 10
+    assert parse_int("-ff", 16) == -255
+    with pytest.raises(InvalidNumberError):
+        parse_int("0x10", 10)
+
+
+@pytest.mark.parametrize("text", ["--5", "+-5", "1_0", "\u0661"])
+def test_parse_uint_refuses_what_strtoull_refuses(text: str) -> None:
+    with pytest.raises(InvalidNumberError):
+        parse_uint(text)
 
 
 # --- sizes (qemu_strtosz) ---------------------------------------------------

@@ -453,6 +453,28 @@ def test_set_checks_like_parse(store: OptsStore) -> None:
     assert info.value.desc == "Parameter 'slots' expects a number"
 
 
+def test_do_parse_into_an_instance(store: OptsStore) -> None:
+    opts = store.create("chardev", "c1")
+    opts.do_parse("/tmp/a,,b,server,nowait,id=1x,size=1k", implied_key="path")
+    assert opts.id == "c1"  # an id in the text is skipped, unchecked (qemu_opts_do_parse)
+    assert opts.items() == [("path", "/tmp/a,b"), ("server", "on"), ("wait", "off"), ("size", "1k")]
+    assert opts.get_size("size", 0) == 1024
+
+
+@pytest.mark.parametrize(("text", "desc"), [
+    ("help", "Invalid parameter 'help'"),  # a key here, not a help request
+    ("server=on,bogus=1", "Invalid parameter 'bogus'"),
+    ("cols=x", "Parameter 'cols' expects a number"),
+])
+def test_do_parse_errors_leave_the_instance_unchanged(store: OptsStore, text: str, desc: str) -> None:
+    opts = store.create("chardev", "c1")
+    opts.set("backend", "null")
+    with pytest.raises(ConfigError) as info:
+        opts.do_parse(text)
+    assert info.value.desc == desc
+    assert opts.items() == [("backend", "null")]
+
+
 def test_from_dict(store: OptsStore) -> None:
     opts = store.from_dict("chardev", {"id": "c1", "backend": "null"}, "x.cfg:2")
     assert (opts.id, opts.items(), opts.location) == ("c1", [("backend", "null")], "x.cfg:2")

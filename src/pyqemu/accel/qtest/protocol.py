@@ -19,10 +19,8 @@ are the rest of the base64 text.
 from __future__ import annotations
 
 import base64
-import re
 
-#: The most an unsigned ``strtoul`` / ``strtou64`` value may be (64-bit host).
-from pyqemu.util.cutils import UINT64_MAX
+from pyqemu.util.cutils import UINT64_MAX, InvalidNumberError, NumberRangeError, parse_int, parse_uint
 
 INT64_BITS = 64
 INT32_BITS = 32
@@ -31,7 +29,6 @@ CAN_READ = 1024
 #: ``write``/``b64write`` refuse a data word shorter than this.
 MIN_DATA_LEN = 3
 HEX_PREFIX_LEN = 2
-_NUMBER = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 #: GLib's base64 ranks: the alphabet, and ``=`` as a zero that suppresses output bytes.
 _B64_RANK = {**{c: i for i, c in enumerate(_B64_ALPHABET)}, "=": 0}
@@ -50,32 +47,22 @@ def split_words(line: str) -> list[str]:
     return line.split(" ") if line else []
 
 
-def _strtox(text: str) -> int:
-    """``strtoul``/``strtol`` with base 0 over the whole word; ProtocolError if it is not a number."""
-    match = _NUMBER.fullmatch(text)
-    if match is None:
-        raise ProtocolError(f"invalid number '{text}'")
-    sign, digits = match.groups()
-    if digits[:2] in ("0x", "0X"):
-        value = int(digits[2:], 16)
-    elif digits.startswith("0"):
-        value = int(digits, 8)
-    else:
-        value = int(digits)
-    return -value if sign == "-" else value
-
-
 def parse_unsigned(text: str) -> int:
     """An unsigned 64-bit word as ``qemu_strtou64`` reads it: a leading ``-`` wraps around."""
-    value = _strtox(text)
-    if abs(value) > UINT64_MAX:
-        raise ProtocolError(f"number out of range '{text}'")
-    return value & UINT64_MAX
+    try:
+        return parse_uint(text)
+    except InvalidNumberError:
+        raise ProtocolError(f"invalid number '{text}'") from None
+    except NumberRangeError:
+        raise ProtocolError(f"number out of range '{text}'") from None
 
 
 def parse_signed(text: str, bits: int = INT64_BITS) -> int:
     """A signed word of ``bits`` bits (``qemu_strtoi64`` / ``qemu_strtoi``)."""
-    value = _strtox(text)
+    try:
+        value = parse_int(text)
+    except InvalidNumberError:
+        raise ProtocolError(f"invalid number '{text}'") from None
     limit = 1 << (bits - 1)
     if not -limit <= value < limit:
         raise ProtocolError(f"number out of range '{text}'")

@@ -12,19 +12,23 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pyqemu.hw.core.qdev import DeviceState
-from pyqemu.qom.help import properties_help_text
-from pyqemu.qom.object import concrete_class, object_class_get_list, object_new, type_lookup, type_properties
+from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
+from pyqemu.qom.help import property_listing_text
+from pyqemu.qom.object import object_class_get_list, object_new, type_lookup, type_properties
 from pyqemu.util.cutils import check_id
-from pyqemu.util.errors import ConfigError
+from pyqemu.util.errors import ConfigError, NotFoundError
 from pyqemu.util.keyval import is_help_option
 from pyqemu.util.module import module_load_qom_all
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
+    from pyqemu.qom.property import ObjectProperty
+    from pyqemu.util.qemuopts import Opts
 
 #: Option keys that are not device properties.
 _NOT_PROPERTIES = frozenset({"driver", "id", "bus"})
+#: Prefix of the string twins qdev adds for some properties; listings leave them out.
+LEGACY_PREFIX = "legacy-"
 
 
 #: Other names ``-device`` accepts for a type, and shows in ``-device help`` (QEMU's ``qdev_alias_table``).
@@ -157,16 +161,46 @@ DEVICE_CATEGORIES = (
 )
 
 
+def device_list_properties(typename: str) -> list[ObjectProperty]:
+    """What ``device-list-properties`` and ``-device TYPE,help`` list (QEMU's ``qmp_device_list_properties``).
+
+    Every property of a fresh instance, read-only and ``child<>`` ones too,
+    except those all devices have and the ``legacy-*`` twins.
+    """
+    impl = type_lookup(typename)
+    if impl is None:
+        raise NotFoundError(f"Device '{typename}' not found")
+    if not issubclass(impl.cls, DeviceState) or impl.abstract:
+        raise ConfigError("Parameter 'typename' expects a non-abstract device type")
+    props = type_properties(typename, DEVICE_COMMON_PROPERTIES)
+    return [p for p in props if not p.name.startswith(LEGACY_PREFIX)]
+
+
+def _parse_device_text(text: str) -> Opts | None:
+    """``-device`` / ``device_add`` text as QemuOpts with ``driver`` implied (a help key is kept)."""
+    from pyqemu.util.qemuopts import OptsList, OptsStore
+
+    store = OptsStore([OptsList("device", implied_key="driver")])
+    return store.parse("device", text).opts
+
+
+def device_help_requested(text: str) -> bool:
+    """Whether ``device_add`` text asks for help: ``help``, ``TYPE,help``, ``TYPE,?`` …"""
+    opts = _parse_device_text(text)
+    return opts is not None and (opts.has_help_option() or is_help_option(opts.get("driver") or ""))
+
+
 def device_help_text(request: str) -> str:
     """``-device help`` (devices by category) or ``-device NAME,help`` (its properties)."""
-    from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
-
-    name = request.split(",", 1)[0]
-    if not is_help_option(name):
+    opts = _parse_device_text(request)
+    name = None if opts is None else opts.get("driver")
+    if name is not None and not is_help_option(name):
         name = device_typename(name)
-        if concrete_class(name, DeviceState) is None:
-            raise ConfigError(f"Device '{name}' not found")
-        return properties_help_text(f"{name} options:", type_properties(name, DEVICE_COMMON_PROPERTIES))
+        try:
+            props = device_list_properties(name)
+        except NotFoundError as err:  # the command line reports it as any other bad option
+            raise ConfigError(err.desc) from err
+        return property_listing_text(name, props)
     module_load_qom_all()
     by_category: dict[str, list[str]] = {}
     for impl in object_class_get_list("device"):

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from pyqemu.hw.core.bus import BusState, qbus_new
 from pyqemu.hw.ide.core import CMD_BLOCK_SIZE, REG_DATA, IdeChannel
-from pyqemu.memory.region import AccessSizes, Endianness, MemoryRegion, MemoryRegionOps
+from pyqemu.hw.isa.portio import portio_ops
+from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ TYPE_IDE_BUS = "IDE"
 IDE_REGION_NAME = "ide"
 CTRL_BLOCK_SIZE = 1
 #: Port I/O lists accept any width at any offset; the dispatch below sorts them out.
-_PORTIO_SIZES = AccessSizes(1, 4, unaligned=True)
+DATA_PORT_SIZES = (2, 4)
 
 
 @register_type
@@ -66,58 +67,18 @@ def ide_bus_new(parent: DeviceState, bus_id: int, max_units: int,
 # -- the legacy port windows ---------------------------------------------------------------
 
 
-def _all_ones(size: int) -> int:
-    return (1 << (8 * size)) - 1
+def _command_block_ops(channel: IdeChannel) -> MemoryRegionOps:
+    """QEMU's port list for the 8 command block ports: byte registers plus the 16/32-bit data port."""
+    data = {(REG_DATA, size): (lambda size=size: channel.data_read(size),
+                               lambda value, size=size: channel.data_write(size, value))
+            for size in DATA_PORT_SIZES}
+    return portio_ops(0, CMD_BLOCK_SIZE, channel.ioport_read, channel.ioport_write, data)
 
 
-class _CommandBlockPorts:
-    """QEMU's port list for the 8 command block ports: byte registers plus the wide data port."""
-
-    def __init__(self, channel: IdeChannel) -> None:
-        self.channel = channel
-
-    def read(self, offset: int, size: int) -> int:
-        channel = self.channel
-        if size == 1:
-            return channel.ioport_read(offset)
-        if offset == REG_DATA:
-            return channel.data_read(size)
-        if size != 2:
-            return _all_ones(size)
-        high = channel.ioport_read(offset + 1) if offset + 1 < CMD_BLOCK_SIZE else 0xFF
-        return channel.ioport_read(offset) | high << 8
-
-    def write(self, offset: int, value: int, size: int) -> None:
-        channel = self.channel
-        if size == 1:
-            channel.ioport_write(offset, value)
-        elif offset == REG_DATA:
-            channel.data_write(size, value)
-        elif size == 2:
-            channel.ioport_write(offset, value & 0xFF)
-            if offset + 1 < CMD_BLOCK_SIZE:
-                channel.ioport_write(offset + 1, value >> 8)
-
-
-class _ControlPort:
+def _control_ops(channel: IdeChannel) -> MemoryRegionOps:
     """The one-port list at base2: alternate status when read, device control when written."""
-
-    def __init__(self, channel: IdeChannel) -> None:
-        self.channel = channel
-
-    def read(self, offset: int, size: int) -> int:
-        if size == 1:
-            return self.channel.status_read()
-        return self.channel.status_read() | 0xFF00 if size == 2 else _all_ones(size)
-
-    def write(self, offset: int, value: int, size: int) -> None:
-        if size <= 2:
-            self.channel.ctrl_write(value & 0xFF)
-
-
-def _portio_ops(ports: _CommandBlockPorts | _ControlPort) -> MemoryRegionOps:
-    return MemoryRegionOps(read=ports.read, write=ports.write, endianness=Endianness.LITTLE,
-                           valid=_PORTIO_SIZES, impl=_PORTIO_SIZES)
+    return portio_ops(0, CTRL_BLOCK_SIZE, lambda _port: channel.status_read(),
+                      lambda _port, value: channel.ctrl_write(value))
 
 
 def ide_init_ioport(channel: IdeChannel, io: MemoryRegion, iobase: int, iobase2: int,
@@ -127,11 +88,11 @@ def ide_init_ioport(channel: IdeChannel, io: MemoryRegion, iobase: int, iobase2:
     The regions are children of ``parent`` (``/machine/unattached``), as
     QEMU's owner-less port lists are; they are returned for unmapping.
     """
-    regions = [MemoryRegion.new_io(None, _portio_ops(_CommandBlockPorts(channel)), IDE_REGION_NAME,
+    regions = [MemoryRegion.new_io(None, _command_block_ops(channel), IDE_REGION_NAME,
                                    CMD_BLOCK_SIZE, parent=parent)]
     io.add_subregion(iobase, regions[0])
     if iobase2:
-        regions.append(MemoryRegion.new_io(None, _portio_ops(_ControlPort(channel)), IDE_REGION_NAME,
+        regions.append(MemoryRegion.new_io(None, _control_ops(channel), IDE_REGION_NAME,
                                            CTRL_BLOCK_SIZE, parent=parent))
         io.add_subregion(iobase2, regions[1])
     return regions

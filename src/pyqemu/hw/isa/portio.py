@@ -9,12 +9,14 @@ handlers see the absolute port number, not an offset.
 Wider accesses behave as QEMU's ``portio_ops`` make them, which the memory
 core's generic splitting would not: a 16-bit access is two byte accesses
 (the high byte reads as 0xff, and is not written, past the end of the run);
-a 32-bit access does nothing and reads as all ones.
+a 32-bit access does nothing and reads as all ones.  A list may also have
+wide registers of their own at some offsets (the IDE data port):
+an access of exactly that size there goes to them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pyqemu.hw.isa.isa_bus import IsaDevice, isa_address_space_io, isa_init_ioport
 from pyqemu.memory.region import AccessSizes, Endianness, MemoryRegion, MemoryRegionOps, size_mask
@@ -24,6 +26,8 @@ PortRead = Callable[[int], int]
 PortWrite = Callable[[int, int], None]
 #: One run of byte registers: (offset from the list's base, number of ports).
 PortRun = tuple[int, int]
+#: A wider register: ``read() -> value`` and ``write(value)``, keyed by (offset, access size).
+WidePort = tuple[Callable[[], int], Callable[[int], None]]
 
 BYTE = 0xFF
 WORD = 2
@@ -41,11 +45,15 @@ def _merge(runs: Sequence[PortRun]) -> list[PortRun]:
     return merged
 
 
-def portio_ops(first_port: int, length: int, read: PortRead, write: PortWrite) -> MemoryRegionOps:
-    """The ops of one run of ``length`` byte registers starting at ``first_port``."""
+def portio_ops(first_port: int, length: int, read: PortRead, write: PortWrite,
+               wide: Mapping[tuple[int, int], WidePort] | None = None) -> MemoryRegionOps:
+    """The ops of one run of ``length`` byte registers starting at ``first_port``, plus ``wide`` ones."""
+    wide = wide or {}
 
     def read_access(offset: int, size: int) -> int:
         port = first_port + offset
+        if (offset, size) in wide:
+            return wide[offset, size][0]()
         if size == 1:
             return read(port) & BYTE
         if size != WORD:
@@ -55,7 +63,9 @@ def portio_ops(first_port: int, length: int, read: PortRead, write: PortWrite) -
 
     def write_access(offset: int, value: int, size: int) -> None:
         port = first_port + offset
-        if size == 1:
+        if (offset, size) in wide:
+            wide[offset, size][1](value)
+        elif size == 1:
             write(port, value & BYTE)
         elif size == WORD:
             write(port, value & BYTE)

@@ -9,18 +9,20 @@ MMCONFIG window.  Its child ``/machine/q35/mch``, the memory controller hub
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pyqemu.hw.core.qdev_properties import (
     Prop,
     prop_bool,
-    prop_int64,
     prop_size,
     prop_uint32,
+    prop_uint64,
 )
-from pyqemu.hw.pci.pci_host import PCIExpressHost
-from pyqemu.hw.pci_host.mch import MCHDevice
+from pyqemu.hw.pci.pci_host import PCIE_BASE_ADDR_UNMAPPED, PCIExpressHost
+from pyqemu.hw.pci_host.mch import PCIEXBAR_DEFAULT, MCHDevice
 from pyqemu.qom.object import register_type
+from pyqemu.util.cutils import UINT64_MAX
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
@@ -35,9 +37,16 @@ DEFAULT_PCI_HOLE64_SIZE = 1 << 35
 
 
 def _mcfg_prop() -> Prop:
-    """``MCFG``: where the MMCONFIG window is (-1 while unmapped), read-only in practice."""
-    base = prop_int64("MCFG", default=-1)
-    return Prop(base.name, base.info, base.default, attr="base_addr")
+    """``MCFG``: where the MMCONFIG window is, read-only in practice.
+
+    Declared as QEMU declares it (uint64, default 0xb0000000), but a new
+    bridge starts unmapped, as QEMU's pcie-host init overrides the default;
+    the unmapped -1 reads as all ones.
+    """
+    base = prop_uint64("MCFG", default=PCIEXBAR_DEFAULT)
+    info = replace(base.info, make_initial=lambda: PCIE_BASE_ADDR_UNMAPPED,
+                   from_value=lambda addr: addr & UINT64_MAX)
+    return Prop(base.name, info, base.default, attr="base_addr")
 
 
 @register_type

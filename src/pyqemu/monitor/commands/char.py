@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyqemu.monitor.dispatch import CommandContext
+from pyqemu.qapi.char import CHARDEV_BACKEND
 from pyqemu.qapi.schema import SCHEMA
 
 SCHEMA.struct("ChardevInfo", {"label": "str", "filename": "str", "frontend-open": "bool"})
@@ -18,9 +19,9 @@ def query_chardev(ctx: CommandContext) -> list[dict[str, Any]]:
     return query(ctx.vm.root)
 
 
-@SCHEMA.command("chardev-add", arguments={"id": "str", "backend": "any"}, returns="ChardevReturn",
+@SCHEMA.command("chardev-add", arguments={"id": "str", "backend": CHARDEV_BACKEND}, returns="ChardevReturn",
                 allow_preconfig=True, allow_init_config=True)
-def chardev_add(ctx: CommandContext, id: str, backend: Any) -> dict[str, Any]:
+def chardev_add(ctx: CommandContext, id: str, backend: dict[str, Any]) -> dict[str, Any]:
     from pyqemu.chardev.create import chardev_new_from_qapi, chardev_return
 
     assert ctx.vm.main_loop is not None

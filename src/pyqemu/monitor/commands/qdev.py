@@ -7,9 +7,7 @@ from typing import Any
 from pyqemu.hw.core.phase import MachinePhase
 from pyqemu.monitor.dispatch import CommandContext
 from pyqemu.qapi.schema import SCHEMA
-from pyqemu.qom.object import type_lookup, type_properties
 from pyqemu.util.cutils import invalid_parameter_type
-from pyqemu.util.errors import ConfigError, NotFoundError
 
 SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
 
@@ -18,14 +16,9 @@ SCHEMA.event("DEVICE_DELETED", {"*device": "str", "path": "str"})
 @SCHEMA.command("device-list-properties", arguments={"typename": "str"}, returns=["ObjectPropertyInfo"],
                 allow_init_config=True)
 def device_list_properties(ctx: CommandContext, typename: str) -> list[dict[str, Any]]:
-    from pyqemu.hw.core.qdev import DEVICE_COMMON_PROPERTIES, DeviceState
+    from pyqemu.hw.core.qdev_monitor import device_list_properties as list_properties
 
-    impl = type_lookup(typename)
-    if impl is None:
-        raise NotFoundError(f"Device '{typename}' not found")
-    if not issubclass(impl.cls, DeviceState) or impl.abstract:
-        raise ConfigError("Parameter 'typename' expects non-abstract device type")
-    return [p.describe() for p in type_properties(typename, DEVICE_COMMON_PROPERTIES) if p.child is None]
+    return [p.describe() for p in list_properties(typename)]
 
 
 def _as_option_text(name: str, value: Any) -> str:
