@@ -30,6 +30,12 @@ ERROR_CASES = [
     (["-version", "-foo"], "-foo: invalid option"),
     (["-h", "--bar"], "--bar: invalid option"),
     (["-g", "1", "-version"], "-g 1: Option not supported for this target"),
+    (["-chardev", "null"], "-chardev null: chardev: no id specified"),
+    # A monitor spec that does not parse: the parser's own error, then "parse error".
+    (["-qmp", "bogus:xx"], f"-qmp bogus:xx: 'bogus:xx' is not a valid char driver\n{PROG}: -qmp bogus:xx: "
+                           "parse error: bogus:xx"),
+    (["-qmp", "unix:q.sock,bogus"], f"-qmp unix:q.sock,bogus: Invalid parameter 'bogus'\n{PROG}: "
+                                    "-qmp unix:q.sock,bogus: parse error: unix:q.sock,bogus"),
 ]
 
 

@@ -158,8 +158,13 @@ def chardev_return(chr: Chardev) -> dict[str, Any]:
 class CompatSpecError(ConfigError):
     """A compact chardev spec (``-serial``, ``-qmp``, ``-qtest``) that does not parse.
 
-    QEMU prints nothing of its own for it; each caller words the failure.
+    Each caller words the failure; ``cause`` is what the parser reported
+    first, if it said anything (QEMU prints it before the caller's line).
     """
+
+    def __init__(self, spec: str, cause: ConfigError | None = None):
+        super().__init__(spec)
+        self.cause = cause
 
 
 def chardev_new_compat(
@@ -180,7 +185,10 @@ def chardev_new_compat(
         if existing is None:
             raise CompatSpecError(spec)
         return existing
-    parsed = parse_compat(spec)
+    try:
+        parsed = parse_compat(spec)
+    except ConfigError as err:  # said something of its own (unknown driver, bad option)
+        raise CompatSpecError(spec, cause=err) from err
     if parsed is None:
         raise CompatSpecError(spec)
     backend, opts = parsed

@@ -46,7 +46,7 @@ def _ensure_cleanup(vm: Emulator) -> None:
 
 
 def new_chardev(
-    vm: Emulator, label: str, backend: str | None, opts: dict[str, Any], where: str | None
+    vm: Emulator, label: str | None, backend: str | None, opts: dict[str, Any], where: str | None
 ) -> Chardev:
     """Create one chardev for the command line, reporting as QEMU does."""
     assert vm.main_loop is not None
@@ -73,13 +73,20 @@ def new_chardev_compat(vm: Emulator, label: str, spec: str, what: str, where: st
         return chardev_new_compat(label, spec, vm.main_loop.loop, vm.root,
                                   reporter=CliReporter(where), request_quit=vm.quit)
     except CompatSpecError as err:
+        if err.cause is not None:
+            _report(err.cause, where)
         raise (ConfigError(f"parse error: {spec}") if what == "monitor" else failed) from err
     except ConfigError as err:
         if what == "monitor":
             raise
-        err.location = err.location or where
-        sys.stderr.write(err.cli_message(PROG) + "\n")
+        _report(err, where)
         raise failed from err
+
+
+def _report(err: ConfigError, where: str | None) -> None:
+    """Print an error now, as QEMU's ``error_report_err`` before the line that ends start-up."""
+    err.location = err.location or where
+    sys.stderr.write(err.cli_message(PROG) + "\n")
 
 
 def create_cli_chardevs(vm: Emulator) -> None:
@@ -89,7 +96,7 @@ def create_cli_chardevs(vm: Emulator) -> None:
         values = dict(opts.items())
         backend = values.pop("backend", None)
         with location(opts.location or ""):
-            new_chardev(vm, opts.id or "", backend, values, opts.location)
+            new_chardev(vm, opts.id, backend, values, opts.location)
 
 
 def create_port_chardevs(vm: Emulator) -> None:

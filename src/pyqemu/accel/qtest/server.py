@@ -445,6 +445,8 @@ def _new_chardev(vm: Emulator, spec: str) -> Chardev:
     try:
         chr = chardev_new_compat(CHARDEV_LABEL, spec, vm.main_loop.loop, vm.root)
     except CompatSpecError as err:
+        if err.cause is not None:
+            vm.report(err.cause.desc)
         raise failed from err
     except QemuError as err:
         vm.report(err.desc)
