@@ -122,6 +122,7 @@ def test_init_trace_on_stderr_and_sequence_listing(tmp_path) -> None:  # type: i
     ["-M", "none", "-device", "isa-serial"],
     ["-M", "none", "-device", "device"],
     ["-M", "none", "-object", "nope,id=x"],
+    ["-M", "none", "-object", "nope,help"],
     ["-M", "none", "-m", "foo"],
     ["-M", "none", "-accel", "kvm,foo=1"],
     ["-M", "none,nope=1"],
@@ -134,6 +135,16 @@ def test_errors_match_qemu(argv: list[str]) -> None:
                          text=True, stdin=subprocess.DEVNULL, timeout=30)
     assert ours.returncode == ref.returncode == 1
     assert ours.stderr == ref.stderr.replace("qemu-system-x86_64", PROG)
+
+
+@needs_qemu
+@pytest.mark.parametrize("spec", ["user-creatable,help", "qtest,help"])
+def test_object_help_of_any_type_matches_qemu(spec: str) -> None:
+    """Not only user-creatable types answer ``help``: an interface has no options, qtest has two."""
+    assert QEMU is not None
+    ours = run_pyqemu(["-object", spec])
+    ref = subprocess.run([QEMU, "-object", spec], capture_output=True, text=True, timeout=30)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (ref.returncode, ref.stdout, "")
 
 
 @needs_qemu

@@ -198,9 +198,13 @@ def _rtc(config: Config, arg: ParsedArg) -> None:
 def _object(config: Config, arg: ParsedArg) -> None:
     values, wants_help = keyval_parse(arg.value or "", "qom-type")
     if wants_help:
+        from pyqemu.qom.object import type_lookup
         from pyqemu.system.help import object_help_text
 
-        raise HelpRequest(lambda: object_help_text(values.get("qom-type")))
+        qom_type = values.get("qom-type")
+        if qom_type is not None and not is_help_option(qom_type) and type_lookup(qom_type) is None:
+            raise ConfigError(f"Parameter 'qom-type' does not accept value '{qom_type}'")
+        raise HelpRequest(lambda: object_help_text(qom_type))
     object_id = values.get("id")
     if object_id is not None and any(item.value.get("id") == object_id for item in config.objects):
         raise ConfigError(f"Duplicate ID '{object_id}' for object")

@@ -12,7 +12,13 @@ from typing import Any
 
 from pyqemu.hw.core.machine import find_machine_class, machine_classes
 from pyqemu.qom.help import properties_help_text
-from pyqemu.qom.object import object_class_by_name, object_class_get_list, type_properties
+from pyqemu.qom.object import (
+    Object,
+    object_class_by_name,
+    object_class_get_list,
+    type_lookup,
+    type_properties,
+)
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.keyval import is_help_option
 from pyqemu.util.module import module_load_qom_all
@@ -44,10 +50,11 @@ def object_help_text(qom_type: str | None) -> str:
         module_load_qom_all()
         names = sorted(impl.name for impl in object_class_get_list("user-creatable"))
         return "List of user creatable objects:\n" + "".join(f"  {n}\n" for n in names)
-    assert qom_type is not None
-    if not any(i.name == qom_type for i in object_class_get_list("user-creatable")):
-        raise ConfigError(f"invalid object type: {qom_type}")
-    return properties_help_text(f"{qom_type} options:", type_properties(qom_type))
+    # Any QOM type answers, as in QEMU; an interface has no properties of its own.
+    impl = type_lookup(qom_type)
+    assert impl is not None
+    props = type_properties(qom_type) if issubclass(impl.cls, Object) else []
+    return properties_help_text(f"{qom_type} options:", props)
 
 
 def chardev_help_text() -> str:
