@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple, Union
 
+from pyqemu.util.cutils import InvalidNumberError, parse_int
 from pyqemu.util.errors import ConfigError
 
 KeyvalValue = Union[str, "KeyvalDict", list["KeyvalValue"]]
@@ -37,7 +38,6 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _PREFIX_CHARS = (_NAME_CHARS - {"_"}) | {"."}
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGIT_CHARS = frozenset("0123456789")
-_C_SPACE = " \t\n\v\f\r"
 QDICT_BUCKETS = 512
 _UINT32 = 0xFFFFFFFF
 
@@ -284,11 +284,10 @@ def _split_flat_key(key: str) -> tuple[str, str | None]:
 
 def _strtoi64_whole(text: str) -> int | None:
     """``qemu_strtoi64(text, NULL, 10)``: the number, or None when it is not one."""
-    body = text.lstrip(_C_SPACE)
-    digits = body[1:] if body[:1] in ("+", "-") else body
-    if not digits or _index_length(digits, 0) != len(digits):
+    try:
+        value = parse_int(text, 10)
+    except InvalidNumberError:
         return None
-    value = int(body)
     return value if _INT64_MIN <= value <= _INT64_MAX else None
 
 
