@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_VENDOR_ID_INTEL, PCIBus, PCIDevice
+from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_ISA, PCI_STATUS, PCI_VENDOR_ID_INTEL, PCIBus, PCIDevice
 from pyqemu.memory.region import MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 
@@ -40,6 +40,14 @@ PIIX_PIRQCA = 0x60
 PIIX_NUM_PIRQS = 4
 PIIX_NUM_PIC_IRQS = 16
 PIRQ_ROUTING_DISABLED = 0x80
+PCI_STATUS_DEVSEL_MEDIUM = 0x0200
+#: What QEMU's PIIX3 reset puts in its chipset registers (ISA I/O recovery, X-bus chip select,
+#: top of memory, motherboard IRQ and DMA routing, SMI control...); all other bytes keep their value.
+PIIX3_RESET_REGISTERS = {
+    0x4C: 0x4D, 0x4E: 0x03, 0x4F: 0x00, 0x69: 0x02, 0x70: 0x80, 0x76: 0x0C, 0x77: 0x0C,
+    0x78: 0x02, 0x79: 0x00, 0x80: 0x00, 0x82: 0x00, 0xA0: 0x08, 0xA2: 0x00, 0xA3: 0x00, 0xA4: 0x00,
+    0xA5: 0x00, 0xA6: 0x00, 0xA7: 0x00, 0xA8: 0x0F, 0xAA: 0x00, 0xAB: 0x00, 0xAC: 0x00, 0xAE: 0x00,
+}
 
 
 class PCIIsaBridge(PCIDevice):
@@ -97,6 +105,7 @@ class PIIX3(PCIIsaBridge):
 
     TYPE = TYPE_PIIX3_PCI_DEVICE
     USER_CREATABLE = False
+    HOTPLUGGABLE = False
     VENDOR_ID = PCI_VENDOR_ID_INTEL
     DEVICE_ID = PCI_DEVICE_ID_INTEL_82371SB_0
     CLASS_ID = PCI_CLASS_BRIDGE_ISA
@@ -117,6 +126,9 @@ class PIIX3(PCIIsaBridge):
 
     def reset(self) -> None:
         super().reset()
+        self.set_word(PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM)
+        for offset, value in PIIX3_RESET_REGISTERS.items():
+            self.config[offset] = value
         pirqs = bytes([PIRQ_ROUTING_DISABLED] * PIIX_NUM_PIRQS)
         self.config[PIIX_PIRQCA:PIIX_PIRQCA + PIIX_NUM_PIRQS] = pirqs
         self._update_all_pics()

@@ -43,6 +43,10 @@ SMRAM_G_SMRAME = 0x08
 SMRAM_C_BASE = 0xA0000
 SMRAM_C_SIZE = 0x20000
 SMRAM_SIZE = 1 << 32
+#: Where QEMU tells coreboot the RAM size, in units of 8 MiB up to 255 (the DRB byte of bank 7).
+I440FX_COREBOOT_RAM_SIZE = 0x57
+COREBOOT_RAM_UNIT = 8 << 20
+COREBOOT_RAM_MAX = 0xFF
 
 
 @register_type
@@ -67,6 +71,7 @@ class I440FXDevice(PCIDevice):
 
     TYPE = TYPE_I440FX_PCI_DEVICE
     USER_CREATABLE = False
+    HOTPLUGGABLE = False
     VENDOR_ID = PCI_VENDOR_ID_INTEL
     DEVICE_ID = PCI_DEVICE_ID_INTEL_82441
     REVISION = I440FX_REVISION
@@ -121,6 +126,7 @@ def i440fx_init(machine: MachineState, memory: MemorySystem, pci_memory: MemoryR
     )
     dev = pci_create_simple(bus, 0, TYPE_I440FX_PCI_DEVICE)
     assert isinstance(host, I440FXHost) and isinstance(dev, I440FXDevice)
+    dev.set_byte(I440FX_COREBOOT_RAM_SIZE, min(machine.ram_size // COREBOOT_RAM_UNIT, COREBOOT_RAM_MAX))
     dev.memory_init(host, ram, memory.system_memory, pci_memory)
     machine.add_link("smram", "memory-region", lambda: dev.smram)  # type: ignore[arg-type, return-value]
     return bus
