@@ -218,7 +218,6 @@ def test_fw_cfg_file_directory_is_qemus(fw_cfg_board: tuple[str, QtestClient]) -
     assert {path: size for path, (size, _) in fw_cfg_files(qts).items()} == FW_CFG_FILES[name]
 
 
-@pyqemu_bug("system: a size without a suffix in -m is taken as bytes, QEMU takes MiB")
 def test_memory_size_without_suffix_is_in_mib() -> None:
     with start("-M pc -nodefaults -m 256") as qts:
         assert fw_cfg_read(qts, FW_CFG_RAM_SIZE, 8) == struct.pack("<Q", 256 << 20)

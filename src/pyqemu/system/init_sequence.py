@@ -244,8 +244,11 @@ def set_memory_options(vm: Emulator) -> None:
         value = opts.get(name)
         if value is not None:
             memory[key] = value
-    if opts.get("size") is None and memory.get("size") is None:
+    size = opts.get("size")
+    if size is None and memory.get("size") is None or size == "":
         raise ConfigError("missing 'size' option value")
+    if size and size[-1].isdigit() and size[-1].isascii():
+        memory["size"] = size + "M"  # -m's legacy form: a size without a suffix is in MiB
 
 
 def set_smp_options(vm: Emulator) -> None:
