@@ -290,8 +290,6 @@ def test_q35_mmconfig_window_follows_pciexbar(q35: QtestClient) -> None:
     assert q35.readl(MMCONFIG_BASE) == 0
 
 
-@pyqemu_bug("hw/pci: every function on pcie.0 gets 4 KiB of config space, "
-            "QEMU only gives it to PCI Express functions")
 def test_q35_conventional_functions_have_no_extended_config_space(q35: QtestClient) -> None:
     cfg_writel(q35, MCH, MCH_PCIEXBAR, MMCONFIG_BASE | PCIEXBAR_ENABLE)
     try:
@@ -441,8 +439,6 @@ def test_ahci_first_d2h_fis_and_port_registers_without_a_drive(pc_ahci: QtestCli
     assert qts.bufread(FIS_AREA + 0x40, 20) == bytes.fromhex("3440500001ffffa0000000000100000000000000")
 
 
-@pyqemu_bug("hw/pci: -device addr= is applied after the slot is taken, "
-            "so the function answers in the first free slot")
 def test_device_addr_chooses_the_slot() -> None:
     with start("-M pc -nodefaults -device ich9-ahci,addr=4") as qts:
         assert cfg_readl(qts, devfn(4), 0) == 0x2922_8086

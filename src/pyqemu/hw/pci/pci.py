@@ -147,18 +147,19 @@ class PCIBus(BusState):
     def is_express(self) -> bool:
         return False
 
-    def check_address(self, device: DeviceState) -> None:
-        if isinstance(device, PCIDevice):
-            device.devfn = _allocate_devfn(self, device)
+    def register_device(self, device: PCIDevice) -> None:
+        """Give ``device`` its slot at realize, once its ``addr`` is final (``do_pci_register_device``)."""
+        device.devfn = _allocate_devfn(self, device)
+        self.slots[device.devfn] = device
 
-    def plug(self, device: DeviceState) -> None:
-        super().plug(device)
-        if isinstance(device, PCIDevice):
-            self.slots[device.devfn] = device
+    def unregister_device(self, device: PCIDevice) -> None:
+        """Free the slot ``device`` holds, if it holds one."""
+        if 0 <= device.devfn < PCI_DEVFN_MAX and self.slots[device.devfn] is device:
+            self.slots[device.devfn] = None
 
     def remove_child(self, device: DeviceState) -> None:
-        if isinstance(device, PCIDevice) and self.slots[device.devfn] is device:
-            self.slots[device.devfn] = None
+        if isinstance(device, PCIDevice):
+            self.unregister_device(device)
         super().remove_child(device)
 
     def find_device(self, bus_num: int, devfn: int) -> PCIDevice | None:
@@ -335,6 +336,8 @@ class PCIDevice(DeviceState):
     CLASS_PROG: ClassVar[int] = 0
     SUBSYSTEM_VENDOR_ID: ClassVar[int] = PCI_SUBVENDOR_ID_REDHAT_QUMRANET
     SUBSYSTEM_ID: ClassVar[int] = PCI_SUBDEVICE_ID_QEMU
+    #: A PCI Express function (QEMU's ``INTERFACE_PCIE_DEVICE``): 4 KiB of configuration space, not 256 bytes.
+    IS_EXPRESS: ClassVar[bool] = False
     PROPERTIES = (
         prop_pci_devfn("addr"),
         prop_string("romfile"),
@@ -427,13 +430,20 @@ class PCIDevice(DeviceState):
 
     def realize(self) -> None:
         bus = self.parent_bus
-        if isinstance(bus, PCIBus) and bus.is_express:
-            self.config = bytearray(PCIE_CONFIG_SPACE_SIZE)
-            self.wmask = bytearray(PCIE_CONFIG_SPACE_SIZE)
-        self._init_header()
         if isinstance(bus, PCIBus):
-            self._init_bus_master(bus)
-        self.pci_realize()
+            bus.register_device(self)
+        try:
+            if self.IS_EXPRESS:
+                self.config = bytearray(PCIE_CONFIG_SPACE_SIZE)
+                self.wmask = bytearray(PCIE_CONFIG_SPACE_SIZE)
+            self._init_header()
+            if isinstance(bus, PCIBus):
+                self._init_bus_master(bus)
+            self.pci_realize()
+        except BaseException:
+            if isinstance(bus, PCIBus):
+                bus.unregister_device(self)
+            raise
 
     def _init_bus_master(self, bus: PCIBus) -> None:
         """The device's view of memory for DMA: system memory, while bus mastering is on."""
@@ -470,6 +480,8 @@ class PCIDevice(DeviceState):
         """Model-specific set-up after the header is filled in (QEMU's ``PCIDeviceClass.realize``)."""
 
     def unrealize(self) -> None:
+        if isinstance(self.parent_bus, PCIBus):
+            self.parent_bus.unregister_device(self)
         if self.bus_master_as is not None:
             self.bus_master_as.destroy()
             self.bus_master_as = None
