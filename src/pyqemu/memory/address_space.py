@@ -226,12 +226,16 @@ def _diff(old: list[FlatRange], new: list[FlatRange]) -> tuple[list[FlatRange], 
 
 def _is_direct(fr: FlatRange, write: bool = False) -> bool:
     """Whether the access goes straight to host memory (QEMU's ``memory_access_is_direct``):
-    reads of RAM or of a ROM device in romd mode; writes of writable RAM only."""
+    reads of RAM or of a ROM device in romd mode; writes of writable RAM only.
+
+    Whether the RAM is writable is the region's own flag: as in QEMU, a read-only
+    alias of RAM (a PAM area) keeps only vCPU writes out; qtest and DMA writes land.
+    """
     mr = fr.mr
     if mr.ram_block is None:
         return False
     if write:
-        return mr.ram and not fr.readonly and not mr.rom_device
+        return mr.ram and not mr.readonly and not mr.rom_device
     return mr.ram or mr.is_romd
 
 
