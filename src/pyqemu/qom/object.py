@@ -313,6 +313,12 @@ class Object:
         assert prop.set is not None
         prop.set(self, prop.kind.from_keyval(text, name))
 
+    def property_parse_string(self, name: str, text: str) -> None:
+        """Set property ``name`` from text as QEMU's ``object_property_parse`` reads it (``-global``)."""
+        prop = self._writable(name)
+        assert prop.set is not None
+        prop.set(self, prop.kind.from_string_visitor(text, name))
+
     def _writable(self, name: str) -> ObjectProperty:
         prop = self.property_get_info(name)
         if prop.set is None:

@@ -55,6 +55,13 @@ class ValueKind:
             raise _type_error(name, self.qom_type)
         return self.from_str(value, name)
 
+    def from_string_visitor(self, text: str, name: str) -> Any:
+        """Convert text as QEMU's string input visitor does (``-global``, ``object_property_parse``).
+
+        It differs from the command line's keyval reading only in numbers.
+        """
+        return self.from_keyval(text, name)
+
 
 class BoolKind(ValueKind):
     qom_type = "bool"
@@ -127,6 +134,19 @@ class IntKind(ValueKind):
             raise _value_error(name, "integer")
         return self._check_range(value, name)
 
+    def from_string_visitor(self, text: str, name: str) -> int:
+        """``qemu_strtoi64`` / ``qemu_strtou64`` (a minus sign wraps), then the width's range."""
+        from pyqemu.util.cutils import UINT64_MAX, InvalidNumberError, parse_int
+
+        width = "int64" if self.signed else "uint64"
+        try:
+            value = parse_int(text)
+        except InvalidNumberError:
+            raise _value_error(name, width) from None
+        if (self.signed and not -(1 << 63) <= value < (1 << 63)) or abs(value) > UINT64_MAX:
+            raise _value_error(name, width)
+        return self._check_range(value if self.signed else value % (1 << 64), name)
+
 
 class SizeKind(IntKind):
     """A byte count: an unsigned 64-bit integer, with suffixes on the command line."""
@@ -145,6 +165,14 @@ class SizeKind(IntKind):
             return parse_size(text)
         except ValueError as err:
             raise _value_error(name, "a size value") from err
+
+    def from_string_visitor(self, text: str, name: str) -> int:
+        from pyqemu.util.cutils import SIZE_HINT, invalid_parameter_value, parse_size
+
+        try:
+            return parse_size(text)
+        except ValueError:
+            raise invalid_parameter_value(name, "a non-negative number below 2^64", SIZE_HINT) from None
 
 
 class NumberKind(ValueKind):

@@ -245,7 +245,7 @@ def set_memory_options(vm: Emulator) -> None:
         if value is not None:
             memory[key] = value
     size = opts.get("size")
-    if size is None and memory.get("size") is None or size == "":
+    if (size is None and memory.get("size") is None) or size == "":
         raise ConfigError("missing 'size' option value")
     if size and size[-1].isdigit() and size[-1].isascii():
         memory["size"] = size + "M"  # -m's legacy form: a size without a suffix is in MiB

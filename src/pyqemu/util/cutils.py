@@ -194,6 +194,12 @@ def _size_error(text: str, end: int, error: type[ValueError]) -> ValueError:
     return InvalidNumberError(text) if end < len(text) else error(text)
 
 
+#: The hint QEMU prints under a size that does not parse.
+SIZE_HINT = (
+    "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively."
+)
+
+
 def parse_size(text: str, default_suffix: str = "B", warnings: list[ParseWarning] | None = None) -> int:
     """Read a size in bytes as ``qemu_strtosz`` does: ``4096``, ``1.5G``, ``0x1000``, ``2k``.
 

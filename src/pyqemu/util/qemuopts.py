@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pyqemu.util.cutils import (
+    SIZE_HINT,
     InvalidNumberError,
     NumberRangeError,
     ParseWarning,
@@ -42,9 +43,6 @@ from pyqemu.util.keyval import is_help_option, read_escaped_value
 
 ID_KEY = "id"
 NEGATION_PREFIX = "no"
-SIZE_HINT = (
-    "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively."
-)
 
 OptValue = str | bool | int
 

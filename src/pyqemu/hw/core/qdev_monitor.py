@@ -65,9 +65,10 @@ def apply_global_props(machine: MachineState, device: DeviceState, skip: Collect
     for driver, prop, value in machine.global_props:
         if prop not in skip and device.is_a(driver):
             try:
-                device.property_parse(prop, value)
+                device.property_parse_string(prop, value)
             except ConfigError as err:
-                raise ConfigError(f"can't apply global {driver}.{prop}={value}: {err.desc}") from err
+                raise ConfigError(f"can't apply global {driver}.{prop}={value}: {err.desc}",
+                                  hint=err.hint) from err
 
 
 def _set_id(machine: MachineState, device: DeviceState, device_id: str | None) -> None:
