@@ -13,6 +13,16 @@ import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from pyqemu.hw.core.machine_props import (
+    KEYVAL_SIZE,
+    attr_getter,
+    attr_setter,
+    class_link_add,
+    default_only_setter,
+    not_implemented,
+    qdict_ordered,
+    str_getter,
+)
 from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
 from pyqemu.qom.object import (
     Container,
@@ -22,7 +32,8 @@ from pyqemu.qom.object import (
     object_class_get_list,
     register_type,
 )
-from pyqemu.qom.property import BOOL, INT, SIZE, STR, UINT64, StructKind
+from pyqemu.qom.property import BOOL, INT, STR, UINT64, StructKind
+from pyqemu.util.errors import ConfigError
 from pyqemu.util.module import module_load_qom
 from pyqemu.util.units import MiB
 
@@ -30,6 +41,8 @@ if TYPE_CHECKING:
     from pyqemu.util.main_loop import MainLoop
 
 MACHINE_SUFFIX = "-machine"
+TYPE_CONFIDENTIAL_GUEST_SUPPORT = "confidential-guest-support"
+TYPE_MEMORY_BACKEND = "memory-backend"
 
 
 class WakeupReason(enum.StrEnum):
@@ -79,7 +92,7 @@ SMP_CONFIGURATION = StructKind(
     tuple((name, UINT64) for name in ("cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus")),
 )
 MEMORY_SIZE_CONFIGURATION = StructKind(
-    "MemorySizeConfiguration", (("size", SIZE), ("max-size", SIZE), ("slots", UINT64))
+    "MemorySizeConfiguration", (("size", KEYVAL_SIZE), ("max-size", KEYVAL_SIZE), ("slots", UINT64))
 )
 BOOT_CONFIGURATION = StructKind(
     "BootConfiguration",
@@ -96,14 +109,19 @@ _SIMPLE_PROPERTIES = (
     ("dumpdtb", STR, "dumpdtb", "Write the generated device tree to this file and exit"),
     ("firmware", STR, "firmware", "Firmware image to load"),
     ("dt-compatible", STR, "dt_compatible", "Value for the device tree root's \"compatible\""),
-    ("memory-encryption", STR, "memory_encryption", "Memory encryption object to use (not implemented)"),
     ("dump-guest-core", BOOL, "dump_guest_core", "Whether guest RAM goes into core dumps"),
     ("mem-merge", BOOL, "mem_merge", "Whether the host may merge identical guest pages"),
-    ("usb", BOOL, "usb", "Whether to create a USB controller (pyqemu has none: only off)"),
     ("graphics", BOOL, "graphics", "Whether to emulate a graphics device"),
     ("suppress-vmdesc", BOOL, "suppress_vmdesc", "Leave the VM description out of migration data"),
     ("phandle-start", INT, "phandle_start", "First phandle the device tree generator may use"),
 )
+#: Properties pyqemu cannot honour: (name, kind, attribute, the only value it accepts, description).
+_DEFAULT_ONLY_PROPERTIES = (
+    ("usb", BOOL, "usb", False, "Whether to create a USB controller (pyqemu has none: only off)"),
+)
+#: The keys of ``qom-get /machine smp``, from the parsed topology.
+_SMP_KEYS = (("cpus", "cpus"), ("maxcpus", "max_cpus"), ("threads", "threads"), ("cores", "cores"),
+             ("dies", "dies"), ("sockets", "sockets"), ("clusters", "clusters"))
 
 
 @register_type
@@ -135,24 +153,46 @@ class MachineState(Object):
     HAS_DEFAULT_DISPLAY: ClassVar[bool] = False
     #: ``(driver, property, value)`` triples applied like ``-global`` for old versions.
     COMPAT_PROPS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: The boot order ``-boot`` starts from (QEMU's ``default_boot_order``).
+    DEFAULT_BOOT_ORDER: ClassVar[str] = ""
 
     @classmethod
     def class_init(cls) -> None:
         for name, kind, attr, desc in _SIMPLE_PROPERTIES:
+            getter = str_getter(attr) if kind is STR else attr_getter(attr)
             cls.class_property_add(
-                name, kind, _getter(attr), _setter(attr), description=desc,
+                name, kind, getter, attr_setter(attr), description=desc,
                 type="string" if kind is STR else ("int" if kind is INT else None),
             )
+        for name, kind, attr, default, desc in _DEFAULT_ONLY_PROPERTIES:
+            cls.class_property_add(
+                name, kind, attr_getter(attr), default_only_setter(name, attr, default), description=desc
+            )
         cls.class_property_add(
-            "smp", SMP_CONFIGURATION, lambda m: m.smp_config, MachineState._set_smp,
+            "memory-encryption", STR, MachineState._get_memory_encryption,
+            MachineState._set_memory_encryption, type="string",
+            description="Id of the confidential guest support object (older form of the link)",
+        )
+        class_link_add(
+            cls, "confidential-guest-support", TYPE_CONFIDENTIAL_GUEST_SUPPORT,
+            lambda m: m.cgs, MachineState._set_cgs,
+            "Confidential guest technology the guest runs under (pyqemu has none)",
+        )
+        class_link_add(
+            cls, "memory-backend", TYPE_MEMORY_BACKEND, MachineState._ram_backend,
+            lambda m, backend: setattr(m, "memory_backend", backend),
+            "Id of the memory backend to use as guest RAM",
+        )
+        cls.class_property_add(
+            "smp", SMP_CONFIGURATION, MachineState._get_smp, MachineState._set_smp,
             description="CPU topology",
         )
         cls.class_property_add(
-            "memory", MEMORY_SIZE_CONFIGURATION, lambda m: m.memory_config, MachineState._set_memory,
+            "memory", MEMORY_SIZE_CONFIGURATION, MachineState._get_memory, MachineState._set_memory,
             description="Memory size configuration",
         )
         cls.class_property_add(
-            "boot", BOOT_CONFIGURATION, lambda m: m.boot_config, MachineState._set_boot,
+            "boot", BOOT_CONFIGURATION, MachineState._get_boot, MachineState._set_boot,
             description="Boot configuration",
         )
 
@@ -160,7 +200,8 @@ class MachineState(Object):
         super().__init__()
         self.kernel_filename = self.initrd_filename = self.kernel_cmdline = None
         self.dtb = self.dumpdtb = self.firmware = self.dt_compatible = None
-        self.memory_encryption: str | None = None
+        #: The confidential guest support object (never set: pyqemu has no such type).
+        self.cgs: Object | None = None
         self.dump_guest_core = self.mem_merge = self.graphics = True
         self.usb = False
         self.suppress_vmdesc = False
@@ -199,10 +240,6 @@ class MachineState(Object):
         self.hpet_fw_cfg: Any = None
         self.accelerator: Object | None = None
         self.warnings: list[str] = []
-        self.add_link(
-            "memory-backend", "memory-backend",
-            lambda: self.memory_backend, lambda v: setattr(self, "memory_backend", v),
-        )
         for name in ("unattached", "peripheral", "peripheral-anon"):
             child = Container()
             self.add_child(name, child)
@@ -234,9 +271,20 @@ class MachineState(Object):
 
     # -- properties --------------------------------------------------------
 
+    def _get_smp(self) -> dict[str, int]:
+        """The topology in use, every level filled in."""
+        return qdict_ordered({key: getattr(self.smp, attr) for key, attr in _SMP_KEYS})
+
     def _set_smp(self, config: dict[str, int]) -> None:
         self.smp = parse_smp_config(config, self.smp_limits(), self.warnings)
         self.smp_config = dict(config)
+
+    def _get_memory(self) -> dict[str, int]:
+        """The RAM size; the maximum and slots only when there are slots, as QEMU reports them."""
+        memory = {"size": self.ram_size}
+        if self.ram_slots:
+            memory.update({"max-size": self.maxram_size, "slots": self.ram_slots})
+        return qdict_ordered(memory)
 
     def _set_memory(self, config: dict[str, Any]) -> None:
         from pyqemu.hw.core.machine_memory import apply_memory_config
@@ -244,8 +292,47 @@ class MachineState(Object):
         apply_memory_config(self, config)
         self.memory_config = dict(config)
 
+    def _get_boot(self) -> dict[str, Any]:
+        """``-boot`` settings over the board's default order."""
+        order = [key for key, _kind in BOOT_CONFIGURATION.members]
+        boot = {"order": type(self).DEFAULT_BOOT_ORDER, **self.boot_config}
+        return qdict_ordered({key: boot[key] for key in order if key in boot})
+
     def _set_boot(self, config: dict[str, Any]) -> None:
         self.boot_config = {**self.boot_config, **config}
+
+    def _set_cgs(self, cgs: Object | None) -> None:
+        if cgs is not None:  # unreachable while pyqemu has no confidential-guest-support type
+            raise not_implemented("confidential-guest-support")
+        self.cgs = None
+
+    def _get_memory_encryption(self) -> str:
+        """The id of the confidential guest support object, or ``""``."""
+        if self.cgs is None:
+            return ""
+        return self.cgs.name_in_parent or ""
+
+    def _set_memory_encryption(self, object_id: str) -> None:
+        """The id of an ``-object``, set as the ``confidential-guest-support`` link (QEMU's old name)."""
+        objects = self.root().child("objects")
+        cgs = objects.child(object_id) if objects is not None else None
+        if cgs is None:
+            raise ConfigError(f"No such memory encryption object '{object_id}'")
+        self.property_set("confidential-guest-support", cgs.canonical_path())
+
+    def _ram_backend(self) -> Object | None:
+        """The RAM backend: ``memory-backend=``, or the one the system layer made for guest RAM."""
+        if self.memory_backend is not None:
+            return self.memory_backend
+        owner = getattr(self.ram, "owner", None)
+        return owner if isinstance(owner, Object) and owner.is_a(TYPE_MEMORY_BACKEND) else None
+
+    def warn(self, text: str) -> None:
+        """A warning from the machine (QEMU's ``warn_report``): printed now, or once the emulator can."""
+        if self.host is not None:
+            self.host.warn(text)
+        else:
+            self.warnings.append(text)
 
     # -- the composition tree -------------------------------------------------
 
@@ -265,25 +352,6 @@ class MachineState(Object):
         from pyqemu.hw.core.reset import reset_machine
 
         reset_machine(self)
-
-
-def _getter(attr: str) -> Any:
-    return lambda obj: getattr(obj, attr)
-
-
-#: Machine properties pyqemu cannot honour yet: (attribute, the only value it accepts).
-_UNSUPPORTED_VALUES = {"usb": False, "memory_encryption": None}
-
-
-def _setter(attr: str) -> Any:
-    def set_value(obj: Any, value: Any) -> None:
-        if attr in _UNSUPPORTED_VALUES and value != _UNSUPPORTED_VALUES[attr]:
-            from pyqemu.util.errors import ConfigError
-
-            raise ConfigError(f"machine property '{attr.replace('_', '-')}' is not implemented in pyqemu yet")
-        setattr(obj, attr, value)
-
-    return set_value
 
 
 # -- the machine types, as -M help and query-machines list them --------------------------

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyqemu.hw.i386.x86 import X86MachineState, attr_getter, attr_setter
+from pyqemu.hw.core.machine_props import attr_getter, attr_setter
+from pyqemu.hw.i386.x86 import X86MachineState
 from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS
 from pyqemu.qom.object import register_type
 from pyqemu.qom.property import BOOL, ON_OFF_AUTO

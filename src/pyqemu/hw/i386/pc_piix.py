@@ -58,10 +58,11 @@ VERSIONS: tuple[MachineVersion, ...] = (
     MachineVersion("2.5"),
     MachineVersion("2.4"),
     MachineVersion("2.3", (("pci-device", "x-pcie-lnksta-dllla", "off"),)),
-    MachineVersion("2.2"),
-    MachineVersion("2.1"),
-    MachineVersion("2.0"),
-    MachineVersion("1.7", (), {"DEPRECATION_REASON": DEPRECATED_OLD, "GIGABYTE_ALIGN": False}),
+    MachineVersion("2.2", (), {"DEFAULT_SUPPRESS_VMDESC": True}),
+    MachineVersion("2.1", (), {"ENFORCE_ALIGNED_DIMM": False}),
+    MachineVersion("2.0", (), {"HAS_RESERVED_MEMORY": False}),
+    MachineVersion("1.7", (), {"DEPRECATION_REASON": DEPRECATED_OLD, "GIGABYTE_ALIGN": False,
+                               "DEFAULT_FIRMWARE": None, "DEFAULT_SUPPRESS_VMDESC": False}),
     MachineVersion("1.6", (("i440FX-pcihost", "short_root_bus", "1"),)),
     MachineVersion("1.5", (("i440FX-pcihost", "short_root_bus", "0"),)),
     MachineVersion("1.4"),
@@ -103,6 +104,7 @@ class PCI440FXMachine(PCMachineState):
         smi_irq = Irq.new(lambda _n, level: self.smi_request(level))
         pm = piix4_pm_init(self.pci_bus, PIIX3_DEVFN + 3, self.gsi[SCI_IRQ], smi_irq, SMB_IO_BASE,
                            smm_enabled=self.smm_enabled())
+        self.set_acpi_device(pm)
         smbus_eeprom_init(pm.i2c_bus, SMBUS_EEPROMS)
 
 

@@ -14,6 +14,7 @@ from pyqemu.hw.i386.pc_versions import MachineVersion, register_versions
 from pyqemu.hw.i386.x86 import machine_ram
 from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS
 from pyqemu.qom.object import register_type
+from pyqemu.util.units import GiB
 
 if TYPE_CHECKING:
     from pyqemu.hw.isa.isa_bus import IsaBus
@@ -74,12 +75,22 @@ class Q35Machine(PCMachineState):
     MAX_CPUS = Q35_MAX_CPUS
     HPET_INTCAP = 0xFF0104
     HAS_FLOPPY = False
+    DEFAULT_MAX_RAM_BELOW_4G = 4 * GiB
 
     def lowmem_limit(self) -> int:
-        """Q35 keeps 0xb0000000-4 GiB for MMCONFIG and MMIO: at most 2.75 GiB, 2 GiB for large RAM."""
-        if self.max_ram_below_4g:
-            return min(self.max_ram_below_4g, Q35_LOWMEM_THRESHOLD)
-        return Q35_LOWMEM_SMALL if self.ram_size >= Q35_LOWMEM_THRESHOLD else Q35_LOWMEM_THRESHOLD
+        """Q35 keeps 0xb0000000-4 GiB for MMCONFIG and MMIO: at most 2.75 GiB, 2 GiB for large RAM,
+        and never more than ``max-ram-below-4g`` (``pc_q35_init``)."""
+        lowmem = Q35_LOWMEM_SMALL if self.ram_size >= Q35_LOWMEM_THRESHOLD else Q35_LOWMEM_THRESHOLD
+        return min(lowmem, self.max_ram_below_4g or self.DEFAULT_MAX_RAM_BELOW_4G)
+
+    def ram_split_warning(self) -> str | None:
+        """QEMU's warning when a ``max-ram-below-4g`` off a 1 GiB boundary leaves most RAM above 4 GiB."""
+        lowmem = self.lowmem_limit()
+        if lowmem == self.max_ram_below_4g and self.ram_size - lowmem > lowmem and lowmem % GiB:
+            return (f"There is possibly poor performance as the ram size  (0x{self.ram_size:x}) is more "
+                    f"then twice the size of max-ram-below-4g ({lowmem}) and max-ram-below-4g is not "
+                    "a multiple of 1G.")
+        return None
 
     def chipset_init(self, memory: MemorySystem, pci_memory: MemoryRegion) -> IsaBus:
         """The Q35 host with the MCH; at 1f.0 the ICH9 LPC bridge with ``isa.0``, its GSI outputs wired."""
@@ -92,6 +103,9 @@ class Q35Machine(PCMachineState):
         self.pci_bus = q35_host_init(
             self, memory, pci_memory, machine_ram(self), below, self.ram_size - below
         )
+        # No IOMMU exists to bypass; the host bridge still shows the setting, as QEMU's q35 does
+        # (its i440FX host keeps its own default).
+        self.pci_bus.parent_device.bypass_iommu = self.default_bus_bypass_iommu  # type: ignore[attr-defined]
 
         def configure(lpc: object) -> None:
             for gsi, line in enumerate(self.gsi[:IOAPIC_NUM_PINS]):
@@ -100,6 +114,7 @@ class Q35Machine(PCMachineState):
         lpc = pci_create_simple(self.pci_bus, ICH9_LPC_DEVFN, "ICH9-LPC", multifunction=True,
                                 configure=configure)
         assert isinstance(lpc, ICH9LPC) and lpc.isa_bus is not None
+        self.set_acpi_device(lpc)
         return lpc.isa_bus
 
     def southbridge_init(self, isa_bus: IsaBus) -> None:

@@ -18,9 +18,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyqemu.hw.core.machine import MachineState
+from pyqemu.hw.core.machine_props import (
+    WRAPPING_UINT64,
+    Field,
+    ListKind,
+    RecordKind,
+    attr_getter,
+    attr_setter,
+    default_only_setter,
+)
 from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS, ISA_NUM_IRQS, GSIState
 from pyqemu.qom.object import Object, register_type
-from pyqemu.qom.property import ON_OFF_AUTO, STR, UINT64
+from pyqemu.qom.property import BOOL, INT, ON_OFF_AUTO, STR, ObjectProperty
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.units import GiB
 
@@ -45,6 +54,14 @@ _ON_OFF_AUTO_PROPS = (
     ("pit", "Enable i8254 PIT"),
     ("pic", "Enable i8259 PIC"),
 )
+#: The ACPI table header's OEM fields: (property, attribute, default, size in bytes, description).
+_OEM_PROPS = (
+    ("x-oem-id", "oem_id", "BOCHS ", 6, "OEM ID written into ACPI table headers (at most 6 bytes)"),
+    ("x-oem-table-id", "oem_table_id", "BXPC    ", 8,
+     "OEM table ID written into ACPI table headers (at most 8 bytes)"),
+)
+#: ``sgx-epc``: the SGX enclave page cache sections, each a ``memory-backend-epc`` and a NUMA node.
+SGX_EPC_LIST = ListKind(RecordKind("SgxEPC", (Field("memdev", STR), Field("node", INT))), "SgxEPC")
 
 
 def machine_ram(machine: MachineState) -> MemoryRegion:
@@ -84,20 +101,32 @@ class X86MachineState(MachineState):
             cls.class_property_add(
                 name, ON_OFF_AUTO, attr_getter(attr), attr_setter(attr), description=desc,
             )
-        for name, attr in (("x-oem-id", "oem_id"), ("x-oem-table-id", "oem_table_id")):
-            cls.class_property_add(name, STR, attr_getter(attr), attr_setter(attr), type="string")
+        for name, attr, _default, size, desc in _OEM_PROPS:
+            cls.class_property_add(name, STR, attr_getter(attr), _oem_setter(name, attr, size),
+                                   type="string", description=desc)
         cls.class_property_add(
-            "bus-lock-ratelimit", UINT64,
-            attr_getter("bus_lock_ratelimit"), attr_setter("bus_lock_ratelimit"),
-            description="Set the ratelimit for the bus locks acquired in VMs",
+            "bus-lock-ratelimit", WRAPPING_UINT64, attr_getter("bus_lock_ratelimit"),
+            default_only_setter("bus-lock-ratelimit", "bus_lock_ratelimit", 0), type="uint64_t",
+            description="Bus locks per second a guest may take before it is slowed down (pyqemu: only 0)",
+        )
+        cls.class_property_add(
+            "sgx-epc", SGX_EPC_LIST, attr_getter("sgx_epc"), attr_setter("sgx_epc"),
+            description="SGX enclave page cache sections (memdev, node)",
         )
 
     def __init__(self) -> None:
         super().__init__()
         self.smm = self.acpi = self.pit = self.pic = "auto"
-        self.oem_id = "BOCHS "
-        self.oem_table_id = "BXPC    "
+        for _name, attr, default, _size, _desc in _OEM_PROPS:
+            setattr(self, attr, default)
         self.bus_lock_ratelimit = 0
+        self.sgx_epc: list[dict[str, Any]] = []
+        self.hmat = False
+        # The x86 boards support NUMA, so every one has ``hmat`` (QEMU adds it at instance init).
+        self.property_add(ObjectProperty(
+            "hmat", "bool", BOOL, attr_getter("hmat"), default_only_setter("hmat", "hmat", False),
+            description="Whether to describe NUMA memory performance in ACPI (HMAT; pyqemu: only off)",
+        ))
         self.below_4g_mem_size = 0
         self.above_4g_mem_size = 0
         self.gsi: list[Irq] = []
@@ -290,9 +319,12 @@ def create_isa_device(
     return dev
 
 
-def attr_getter(attr: str) -> Callable[[Any], Any]:
-    return lambda obj: getattr(obj, attr)
+def _oem_setter(name: str, attr: str, size: int) -> Callable[[Any, str], None]:
+    """An ACPI OEM field: text of at most ``size`` bytes."""
 
+    def set_value(obj: Any, value: str) -> None:
+        if len(value.encode()) > size:
+            raise ConfigError(f"User specified {name} value is bigger than {size} bytes in size")
+        setattr(obj, attr, value)
 
-def attr_setter(attr: str) -> Callable[[Any, Any], None]:
-    return lambda obj, value: setattr(obj, attr, value)
+    return set_value
