@@ -123,6 +123,8 @@ def test_init_trace_on_stderr_and_sequence_listing(tmp_path) -> None:  # type: i
     ["-M", "none", "-device", "device"],
     ["-M", "none", "-object", "nope,id=x"],
     ["-M", "none", "-object", "nope,help"],
+    ["-M", "pc,memory-backend=nope"],
+    ["-m", "512", "-M", "pc,memory-backend=m", "-object", "memory-backend-ram,id=m,size=256M"],
     ["-M", "none", "-m", "foo"],
     ["-M", "none", "-accel", "kvm,foo=1"],
     ["-M", "none,nope=1"],

@@ -276,12 +276,16 @@ def create_machine(vm: Emulator) -> None:
     vm.machine = machine
 
 
+MEMORY_BACKEND_PROP = "memory-backend"
+TYPE_MEMORY_BACKEND = "memory-backend"
+
+
 def apply_machine_properties(vm: Emulator) -> None:
     """Every ``-machine key=value`` (and its sugar) as a machine property."""
     assert vm.machine is not None
     for name, value in _config(vm).machine.items():
-        if name in ("type", "accel"):
-            continue
+        if name in ("type", "accel", MEMORY_BACKEND_PROP):
+            continue  # memory-backend= names an object not created yet: resolve_machine_memdev
         vm.machine.property_parse(name, value)  # type: ignore[arg-type]
     for warning in vm.machine.warnings:
         vm.warn(warning)
@@ -375,15 +379,26 @@ def create_serial_backends(vm: Emulator) -> None:
 
 
 def resolve_machine_memdev(vm: Emulator) -> None:
-    """``-machine memory-backend=`` fixes the RAM size to the backend's."""
+    """``-machine memory-backend=ID``, once the objects exist: the backend's size is the RAM size."""
+    from pyqemu.qom.path import resolve_path
+
     machine = vm.machine
     assert machine is not None
+    memdev_id = _config(vm).machine.get(MEMORY_BACKEND_PROP)
+    if isinstance(memdev_id, str):
+        backend, _ambiguous = resolve_path(vm.root, memdev_id, TYPE_MEMORY_BACKEND)
+        if backend is None:
+            raise ConfigError(f"Memory backend '{memdev_id}' not found")
+        machine.property_set(MEMORY_BACKEND_PROP, backend.canonical_path())
     backend = machine.memory_backend
-    if backend is not None:
-        size = backend.property_get("size")
-        if "size" in machine.memory_config and machine.ram_size != size:
-            raise ConfigError("Machine memory size does not match the size of the memory backend")
+    if backend is None:
+        return
+    size = backend.property_get("size")
+    memory = _config(vm).machine.get("memory")
+    if not (isinstance(memory, dict) and "size" in memory):  # no -m / memory.size: the backend's
         machine.ram_size = size
+    elif machine.ram_size != size:
+        raise ConfigError("Machine memory size does not match the size of the memory backend")
 
 
 def set_cpu_type(vm: Emulator) -> None:

@@ -327,3 +327,12 @@ def test_piix4_removable_slots_skip_the_chipset_slots() -> None:
 
     with board("pc") as vm:
         assert io_space(vm).read(0xAE0C, 4) == 0xFFFFFFFC  # PCI hot-plug "removable slots" (QEMU 7.2)
+
+
+def test_memory_backend_named_before_its_object_is_the_guest_ram() -> None:
+    """``-M pc,memory-backend=m`` is resolved once ``-object`` made ``m``; its size is the RAM size."""
+    with board("pc,memory-backend=m", "-object", "memory-backend-ram,id=m,size=256M") as vm:
+        machine = vm.machine
+        assert machine is not None and machine.ram_size == 256 << 20
+        assert machine.property_get("memory-backend") == "/objects/m"
+        assert machine.ram.owner.canonical_path() == "/objects/m"
