@@ -160,6 +160,15 @@ class PCMachineState(X86MachineState):
             resolve_link(self.root(), section["memdev"], "memdev", TYPE_SGX_EPC_BACKEND)
             raise not_implemented("sgx-epc")
 
+    def pci_hole64_start(self) -> int:
+        """Where the 64-bit PCI window starts without 64-bit BARs (``pc_pci_hole64_start``):
+        above RAM and device memory, on a 1 GiB boundary."""
+        if self.device_memory is not None:
+            start = self.device_memory.addr + self.device_memory.size
+        else:
+            start = FOUR_GiB + self.above_4g_mem_size
+        return -(-start // GiB) * GiB
+
     def _device_memory_init(self, memory: MemorySystem) -> None:
         """The ``device-memory`` container above RAM for ``maxmem`` (QEMU's ``pc_memory_init``)."""
         from pyqemu.memory.region import SIZE_2_64, MemoryRegion

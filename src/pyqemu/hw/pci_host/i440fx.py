@@ -21,6 +21,7 @@ from pyqemu.hw.core.qdev_properties import prop_bool, prop_size, prop_uint32
 from pyqemu.hw.pci.pci import PCI_CLASS_BRIDGE_HOST, PCI_VENDOR_ID_INTEL, PCIDevice
 from pyqemu.hw.pci.pci_host import PCIHostState
 from pyqemu.hw.pci_host.pam import PAMRegion, pam_init, pam_touched, pam_update_all
+from pyqemu.hw.pci_host.pci_hole import add_pci_hole_properties
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ class I440FXHost(PCIHostState):
         prop_uint32("short_root_bus", default=0),
         prop_bool("x-pci-hole64-fix", default=True),
     )
+
+    @classmethod
+    def class_init(cls) -> None:
+        from pyqemu.hw.core.qdev import qdev_get_machine
+
+        add_pci_hole_properties(cls, lambda host: qdev_get_machine(host).below_4g_mem_size)
 
     def realize(self) -> None:
         self.map_config_ports()

@@ -9,9 +9,11 @@ MMCONFIG window.  Its child ``/machine/q35/mch``, the memory controller hub
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pyqemu.hw.core.machine_props import LINK_PATH
 from pyqemu.hw.core.qdev_properties import (
     Prop,
     prop_bool,
@@ -21,7 +23,9 @@ from pyqemu.hw.core.qdev_properties import (
 )
 from pyqemu.hw.pci.pci_host import PCIE_BASE_ADDR_UNMAPPED, PCIExpressHost
 from pyqemu.hw.pci_host.mch import PCIEXBAR_DEFAULT, MCHDevice
+from pyqemu.hw.pci_host.pci_hole import add_pci_hole_properties
 from pyqemu.qom.object import register_type
+from pyqemu.qom.property import UINT64
 from pyqemu.util.cutils import UINT64_MAX
 
 if TYPE_CHECKING:
@@ -49,6 +53,18 @@ def _mcfg_prop() -> Prop:
     return Prop(base.name, info, base.default, attr="base_addr")
 
 
+#: The memory regions QEMU's Q35 host links to (its ``*-mem`` properties).
+MEMORY_LINKS = ("io-mem", "pci-mem", "ram-mem", "system-mem")
+
+
+def _region_path(name: str) -> Callable[[Q35Host], str]:
+    def get(host: Q35Host) -> str:
+        region = host.memory_links.get(name)
+        return region.canonical_path() if region is not None else ""
+
+    return get
+
+
 @register_type
 class Q35Host(PCIExpressHost):
     """The Q35 host bridge (``q35-pcihost``): owns ``pcie.0`` and the ``mch`` function."""
@@ -64,8 +80,17 @@ class Q35Host(PCIExpressHost):
         prop_bool("x-pci-hole64-fix", default=True),
     )
 
+    @classmethod
+    def class_init(cls) -> None:
+        add_pci_hole_properties(cls, lambda host: host.below_4g_mem_size)
+        cls.class_property_add("mcfg_size", UINT64, lambda host: host.mmcfg_size)
+        for name in MEMORY_LINKS:
+            cls.class_property_add(name, LINK_PATH, _region_path(name), type="link<memory-region>")
+
     def __init__(self) -> None:
         super().__init__()
+        #: The regions the bridge was given (``system-mem``, ``ram-mem`` …), by link name.
+        self.memory_links: dict[str, MemoryRegion] = {}
         self.mch = MCHDevice()
         self.add_child(MCH_CHILD, self.mch)
         self.mch.unref()
@@ -103,6 +128,8 @@ def q35_host_init(
         machine, TYPE_Q35_HOST_DEVICE, Q35_HOST_PROP, TYPE_PCIE_BUS, memory, pci_memory, configure=sizes
     )
     assert isinstance(host, Q35Host)
+    host.memory_links = {"io-mem": memory.system_io, "pci-mem": pci_memory, "ram-mem": ram,
+                         "system-mem": memory.system_memory}
     mch = host.mch
     mch.below_4g_mem_size = below_4g
     mch.memory_init(ram, memory.system_memory, pci_memory)

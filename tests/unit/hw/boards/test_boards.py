@@ -336,3 +336,31 @@ def test_memory_backend_named_before_its_object_is_the_guest_ram() -> None:
         assert machine is not None and machine.ram_size == 256 << 20
         assert machine.property_get("memory-backend") == "/objects/m"
         assert machine.ram.owner.canonical_path() == "/objects/m"
+
+
+@pytest.mark.parametrize(("machine", "memory", "holes"), [
+    ("pc", "128M", (0x8000000, 0xFEC00000, 4 << 30, 6 << 30)),
+    ("pc", "5G", (3 << 30, 0xFEC00000, 6 << 30, 8 << 30)),
+    ("pc", "1G,maxmem=3G,slots=2", (1 << 30, 0xFEC00000, 8 << 30, 10 << 30)),  # after device memory
+    ("pc-i440fx-2.7", "128M", (0x8000000, 0xFEC00000, 0, 0)),  # x-pci-hole64-fix=off
+    ("q35", "5G", (2 << 30, 0xFEC00000, 7 << 30, 39 << 30)),
+])
+def test_pci_holes_are_qemus(machine: str, memory: str, holes: tuple[int, ...]) -> None:
+    """pci-hole{,64}-{start,end} of the host bridge, as QEMU 7.2's qom-get reads them."""
+    with board(machine, "-m", memory) as vm:
+        host = vm.machine.child("q35" if machine.startswith("q35") else "i440fx")  # type: ignore[union-attr]
+        names = ("pci-hole-start", "pci-hole-end", "pci-hole64-start", "pci-hole64-end")
+        assert tuple(host.property_get(name) for name in names) == holes
+
+
+def test_q35_host_links_and_mcfg_size() -> None:
+    from .conftest import pci_config_write
+
+    with board("q35") as vm:
+        host = vm.machine.child("q35")  # type: ignore[union-attr]
+        assert [host.property_get(name) for name in ("io-mem", "pci-mem", "ram-mem", "system-mem")] == [
+            "/machine/unattached/io[0]", "/machine/unattached/pci[0]", "/objects/pc.ram/pc.ram[0]",
+            "/machine/unattached/system[0]"]
+        assert host.property_get("mcfg_size") == 0
+        pci_config_write(vm, 0, 0x60, 0xB0000001)
+        assert host.property_get("mcfg_size") == 256 << 20
