@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,22 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+# -- qtest boards shared by a test module ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pc() -> Iterator[Any]:
+    """``-M pc -nodefaults`` under qtest, IOAPIC inputs intercepted; one per test module."""
+    from .qtest_x86 import started
+
+    yield from started("pc")
+
+
+@pytest.fixture(scope="module")
+def q35() -> Iterator[Any]:
+    """``-M q35 -nodefaults`` under qtest, IOAPIC inputs intercepted; one per test module."""
+    from .qtest_x86 import started
+
+    yield from started("q35")

@@ -100,18 +100,6 @@ AHCI_PIRQ = (AHCI_SLOT - 1) & 3
 MiB = 1 << 20
 
 
-@pytest.fixture(scope="module")
-def pc() -> Iterator[QtestClient]:
-    with start("-M pc -nodefaults") as qts:
-        yield qts
-
-
-@pytest.fixture(scope="module")
-def q35() -> Iterator[QtestClient]:
-    with start("-M q35 -nodefaults") as qts:
-        yield qts
-
-
 def reset(qts: QtestClient) -> None:
     assert qts.qmp("system_reset") == {"return": {}}
 

@@ -28,7 +28,6 @@ from .qtest_x86 import (
     map_bar,
     pyqemu_bug,
     start,
-    started,
 )
 
 BOARDS = ("pc", "q35")
@@ -120,16 +119,6 @@ ICH9_LPC = devfn(0x1F, 0)
 TCO = PMBASE + 0x60
 TCO_RLD, TCO_DAT_IN, TCO_DAT_OUT, TCO1_STS, TCO2_STS = 0x00, 0x02, 0x03, 0x04, 0x06
 TCO1_CNT, TCO2_CNT, TCO_MESSAGE, TCO_WDCNT, SW_IRQ_GEN, TCO_TMR = 0x08, 0x0A, 0x0C, 0x0E, 0x10, 0x12
-
-
-@pytest.fixture(scope="module")
-def pc() -> Iterator[QtestClient]:
-    yield from started("pc")
-
-
-@pytest.fixture(scope="module")
-def q35() -> Iterator[QtestClient]:
-    yield from started("q35")
 
 
 @pytest.fixture(params=BOARDS)

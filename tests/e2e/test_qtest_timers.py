@@ -13,8 +13,6 @@ inside the IOAPIC, after the line qtest watches).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from .qtest_client import QtestClient
@@ -25,7 +23,6 @@ from .qtest_x86 import (
     devfn,
     needs_virtual_clock,
     start,
-    started,
 )
 
 NS_PER_SEC = 1_000_000_000
@@ -107,16 +104,6 @@ def pit_status(qts: QtestClient, channel: int) -> int:
 def read_count(qts: QtestClient, port: int) -> int:
     low = qts.inb(port)
     return qts.inb(port) << 8 | low
-
-
-@pytest.fixture(scope="module")
-def pc() -> Iterator[QtestClient]:
-    yield from started("pc")
-
-
-@pytest.fixture(scope="module")
-def q35() -> Iterator[QtestClient]:
-    yield from started("q35")
 
 
 @pytest.fixture(params=["pc", "q35"])
