@@ -217,24 +217,35 @@ class EnumKind(ValueKind):
 
 @dataclass(frozen=True)
 class StructKind(ValueKind):
-    """A QAPI struct of optional members (``SMPConfiguration``); values are dicts."""
+    """A QAPI struct (``SMPConfiguration``); values are dicts, shown in QDict order.
+
+    As QEMU's visitors do, members are read in declaration order (a missing
+    ``required`` one is an error), then the first key left over, in QDict
+    order, is unexpected.
+    """
 
     struct_name: str
     members: tuple[tuple[str, ValueKind], ...]
+    required: frozenset[str] = frozenset()
 
     @property
     def qom_type(self) -> str:  # type: ignore[override]
         return self.struct_name
 
     def _convert(self, value: Any, name: str, member_value: Callable[[ValueKind, Any, str], Any]) -> dict:
+        from pyqemu.util.keyval import qdict_order
+
         if not isinstance(value, dict):
             raise _type_error(name, "object")
-        kinds = dict(self.members)
         result = {}
-        for key, item in value.items():
-            if key not in kinds:
-                raise ConfigError(f"Parameter '{name}.{key}' is unexpected")
-            result[key] = member_value(kinds[key], item, f"{name}.{key}")
+        for key, kind in self.members:
+            if key in value:
+                result[key] = member_value(kind, value[key], f"{name}.{key}")
+            elif key in self.required:
+                raise ConfigError(f"Parameter '{name}.{key}' is missing")
+        unexpected = [key for key in qdict_order(value) if key not in result]
+        if unexpected:
+            raise ConfigError(f"Parameter '{name}.{unexpected[0]}' is unexpected")
         return result
 
     def from_json(self, value: Any, name: str) -> dict:
@@ -245,6 +256,12 @@ class StructKind(ValueKind):
 
     def from_keyval(self, value: str | dict[str, Any], name: str) -> dict:
         return self._convert(value, name, lambda kind, item, full: kind.from_keyval(item, full))
+
+    def to_json(self, value: Any) -> Any:
+        from pyqemu.util.keyval import qdict_order
+
+        kinds = dict(self.members)
+        return {key: kinds[key].to_json(value[key]) for key in qdict_order(value)}
 
 
 BOOL = BoolKind()

@@ -20,7 +20,6 @@ from pyqemu.hw.core.machine_props import (
     class_link_add,
     default_only_setter,
     not_implemented,
-    qdict_ordered,
     str_getter,
 )
 from pyqemu.hw.core.machine_smp import CpuTopology, SmpLimits, parse_smp_config
@@ -273,7 +272,7 @@ class MachineState(Object):
 
     def _get_smp(self) -> dict[str, int]:
         """The topology in use, every level filled in."""
-        return qdict_ordered({key: getattr(self.smp, attr) for key, attr in _SMP_KEYS})
+        return {key: getattr(self.smp, attr) for key, attr in _SMP_KEYS}
 
     def _set_smp(self, config: dict[str, int]) -> None:
         self.smp = parse_smp_config(config, self.smp_limits(), self.warnings)
@@ -284,7 +283,7 @@ class MachineState(Object):
         memory = {"size": self.ram_size}
         if self.ram_slots:
             memory.update({"max-size": self.maxram_size, "slots": self.ram_slots})
-        return qdict_ordered(memory)
+        return memory
 
     def _set_memory(self, config: dict[str, Any]) -> None:
         from pyqemu.hw.core.machine_memory import apply_memory_config
@@ -296,7 +295,7 @@ class MachineState(Object):
         """``-boot`` settings over the board's default order."""
         order = [key for key, _kind in BOOT_CONFIGURATION.members]
         boot = {"order": type(self).DEFAULT_BOOT_ORDER, **self.boot_config}
-        return qdict_ordered({key: boot[key] for key in order if key in boot})
+        return {key: boot[key] for key in order if key in boot}
 
     def _set_boot(self, config: dict[str, Any]) -> None:
         self.boot_config = {**self.boot_config, **config}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyqemu.util.errors import ConfigError
+from pyqemu.util.units import round_up
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.machine import MachineState
@@ -15,7 +16,7 @@ RAM_ALIGN = 8192
 def apply_memory_config(machine: MachineState, config: dict[str, Any]) -> None:
     """Set the machine's RAM size, maximum and slots from a MemorySizeConfiguration."""
     size = config.get("size") or type(machine).DEFAULT_RAM_SIZE
-    size = -(-size // RAM_ALIGN) * RAM_ALIGN
+    size = round_up(size, RAM_ALIGN)
     slots = config.get("slots", 0)
     max_size = config.get("max-size")
     if slots and max_size is None:

@@ -15,7 +15,7 @@ else with :func:`not_implemented`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,6 @@ from pyqemu.qom.object import Object
 from pyqemu.qom.property import IntKind, ObjectProperty, SizeKind, ValueKind, parse_int_text
 from pyqemu.util.cutils import invalid_parameter_type
 from pyqemu.util.errors import ConfigError
-from pyqemu.util.keyval import qdict_order
 
 UINT64_WRAP = 1 << 64
 INT64_MIN = -(1 << 63)
@@ -87,11 +86,6 @@ def class_link_add(
     return prop
 
 
-def qdict_ordered(value: Mapping[str, Any]) -> dict[str, Any]:
-    """``value`` with its keys in the order QEMU's QMP replies list a QDict's members."""
-    return {key: value[key] for key in qdict_order(value)}
-
-
 # -- value kinds ------------------------------------------------------------------------------
 
 
@@ -148,55 +142,6 @@ class WrappingUint64Kind(IntKind):
 
 KEYVAL_SIZE = KeyvalSizeKind()
 WRAPPING_UINT64 = WrappingUint64Kind()
-
-
-@dataclass(frozen=True)
-class Field:
-    """A member of a :class:`RecordKind`."""
-
-    name: str
-    kind: ValueKind
-    optional: bool = False
-
-
-@dataclass(frozen=True)
-class RecordKind(ValueKind):
-    """A QAPI struct whose members may be required; values are dicts shown in QDict order."""
-
-    struct_name: str
-    fields: tuple[Field, ...]
-
-    @property
-    def qom_type(self) -> str:  # type: ignore[override]
-        return self.struct_name
-
-    def _convert(self, value: Any, name: str, member: Callable[[ValueKind, Any, str], Any]) -> dict:
-        # QEMU visits the members in declaration order, then reports the first unknown one.
-        if not isinstance(value, dict):
-            raise invalid_parameter_type(name, "object")
-        result = {}
-        for field in self.fields:
-            if field.name in value:
-                result[field.name] = member(field.kind, value[field.name], f"{name}.{field.name}")
-            elif not field.optional:
-                raise ConfigError(f"Parameter '{name}.{field.name}' is missing")
-        unexpected = [key for key in qdict_order(value) if key not in result]
-        if unexpected:
-            raise ConfigError(f"Parameter '{name}.{unexpected[0]}' is unexpected")
-        return result
-
-    def from_json(self, value: Any, name: str) -> dict:
-        return self._convert(value, name, lambda kind, item, full: kind.from_json(item, full))
-
-    def from_str(self, text: str, name: str) -> dict:
-        raise invalid_parameter_type(name, "object")
-
-    def from_keyval(self, value: Any, name: str) -> dict:
-        return self._convert(value, name, lambda kind, item, full: kind.from_keyval(item, full))
-
-    def to_json(self, value: Any) -> Any:
-        kinds = {field.name: field.kind for field in self.fields}
-        return {key: kinds[key].to_json(value[key]) for key in qdict_order(value)}
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,7 @@ sound card) works with the controller through this interface, as QEMU's
 
 Channels 0-3 belong to the first (8-bit) controller, 4-7 to the second.
 A board registers both with :func:`isa_bus_dma`; a device finds the one for
-its channel with :func:`isa_get_dma`.  The ISA bus type has no field for
-them (``isa_bus.py`` belongs to another layer of work), so they are kept in
-the bus object's attribute :data:`ISA_BUS_DMA_ATTR`.
+its channel with :func:`isa_get_dma`; the bus keeps them in ``IsaBus.dma``.
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ if TYPE_CHECKING:
     from pyqemu.hw.isa.isa_bus import IsaBus
 
 TYPE_ISADMA = "isa-dma"
-#: Attribute of an ``IsaBus`` holding its (8-bit, 16-bit) controllers.
-ISA_BUS_DMA_ATTR = "isa_dma_controllers"
 CHANNELS_PER_CONTROLLER = 4
 
 #: ``handler(nchan, pos, size) -> new pos``: move data for channel ``nchan``.
@@ -86,14 +82,14 @@ class IsaDma(Interface):
 
 def isa_bus_dma(bus: IsaBus, dma8: IsaDma, dma16: IsaDma) -> None:
     """Board code: make ``dma8`` serve channels 0-3 and ``dma16`` channels 4-7 of ``bus``."""
-    if getattr(bus, ISA_BUS_DMA_ATTR, None) is not None:
+    if bus.dma is not None:
         raise ValueError(f"{bus.name} already has its DMA controllers")
-    setattr(bus, ISA_BUS_DMA_ATTR, (dma8, dma16))
+    bus.dma = (dma8, dma16)
 
 
 def isa_get_dma(bus: IsaBus, nchan: int) -> IsaDma | None:
     """The controller serving channel ``nchan`` on ``bus``, or None if the board has none."""
-    controllers: tuple[IsaDma, IsaDma] | None = getattr(bus, ISA_BUS_DMA_ATTR, None)
-    if controllers is None:
+    if bus.dma is None:
         return None
-    return controllers[1 if nchan >= CHANNELS_PER_CONTROLLER else 0]
+    controller: IsaDma = bus.dma[1 if nchan >= CHANNELS_PER_CONTROLLER else 0]
+    return controller

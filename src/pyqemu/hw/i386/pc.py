@@ -23,7 +23,7 @@ from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS
 from pyqemu.qom.object import Object, register_type
 from pyqemu.qom.property import ON_OFF_AUTO
 from pyqemu.util.errors import ConfigError
-from pyqemu.util.units import GiB, KiB
+from pyqemu.util.units import GiB, KiB, round_up
 
 if TYPE_CHECKING:
     from pyqemu.hw.core.sysbus import SysBusDevice
@@ -167,7 +167,7 @@ class PCMachineState(X86MachineState):
             start = self.device_memory.addr + self.device_memory.size
         else:
             start = FOUR_GiB + self.above_4g_mem_size
-        return -(-start // GiB) * GiB
+        return round_up(start, GiB)
 
     def _device_memory_init(self, memory: MemorySystem) -> None:
         """The ``device-memory`` container above RAM for ``maxmem`` (QEMU's ``pc_memory_init``)."""
@@ -184,7 +184,7 @@ class PCMachineState(X86MachineState):
         size = self.maxram_size - self.ram_size
         if self.ENFORCE_ALIGNED_DIMM:
             size += DIMM_ALIGN * self.ram_slots
-        base = -(-(FOUR_GiB + self.above_4g_mem_size) // GiB) * GiB
+        base = round_up(FOUR_GiB + self.above_4g_mem_size, GiB)
         if base + size >= SIZE_2_64:
             raise ConfigError(f"unsupported amount of maximum memory: {self.maxram_size:x}")
         self.device_memory = MemoryRegion.new_container(self, "device-memory", size)

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from pyqemu.hw.core.machine_props import (
     KEYVAL_SIZE,
-    Field,
     ListKind,
-    RecordKind,
     attr_getter,
     attr_setter,
     default_only_setter,
     str_getter,
 )
-from pyqemu.qom.property import BOOL, INT, STR, ObjectProperty, enum_kind
+from pyqemu.qom.property import BOOL, INT, STR, ObjectProperty, StructKind, enum_kind
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.units import GiB, MiB
 
@@ -44,11 +42,11 @@ CXL_INTERLEAVE_WAYS = (1, 2, 3, 4, 6, 8, 12, 16)
 CXL_GRANULARITIES = tuple(256 << shift for shift in range(7))
 
 CXL_FMW_LIST = ListKind(
-    RecordKind("CXLFixedMemoryWindow", (
-        Field("targets", ListKind(STR, "str")),
-        Field("size", KEYVAL_SIZE),
-        Field("interleave-granularity", KEYVAL_SIZE, optional=True),
-    )),
+    StructKind("CXLFixedMemoryWindow", (
+        ("targets", ListKind(STR, "str")),
+        ("size", KEYVAL_SIZE),
+        ("interleave-granularity", KEYVAL_SIZE),
+    ), required=frozenset({"targets", "size"})),
     "CXLFixedMemoryWindow",
 )
 

@@ -20,16 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pyqemu.hw.core.machine import MachineState
 from pyqemu.hw.core.machine_props import (
     WRAPPING_UINT64,
-    Field,
     ListKind,
-    RecordKind,
     attr_getter,
     attr_setter,
     default_only_setter,
 )
 from pyqemu.hw.i386.x86_gsi import IOAPIC_NUM_PINS, ISA_NUM_IRQS, GSIState
 from pyqemu.qom.object import Object, register_type
-from pyqemu.qom.property import BOOL, INT, ON_OFF_AUTO, STR, ObjectProperty
+from pyqemu.qom.property import BOOL, INT, ON_OFF_AUTO, STR, ObjectProperty, StructKind
 from pyqemu.util.errors import ConfigError
 from pyqemu.util.units import GiB
 
@@ -61,7 +59,9 @@ _OEM_PROPS = (
      "OEM table ID written into ACPI table headers (at most 8 bytes)"),
 )
 #: ``sgx-epc``: the SGX enclave page cache sections, each a ``memory-backend-epc`` and a NUMA node.
-SGX_EPC_LIST = ListKind(RecordKind("SgxEPC", (Field("memdev", STR), Field("node", INT))), "SgxEPC")
+SGX_EPC_LIST = ListKind(
+    StructKind("SgxEPC", (("memdev", STR), ("node", INT)), required=frozenset({"memdev", "node"})), "SgxEPC"
+)
 
 
 def machine_ram(machine: MachineState) -> MemoryRegion:

@@ -24,7 +24,7 @@ leaves line 2 out of the in-service priority.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyqemu.hw.core.irq import (
     GpioOutput,
@@ -49,14 +49,12 @@ from pyqemu.memory.region import AccessSizes, MemoryRegion, MemoryRegionOps
 from pyqemu.qom.object import register_type
 
 if TYPE_CHECKING:
-    from pyqemu.qom.object import Object
+    from pyqemu.hw.core.machine import MachineState
 
 TYPE_PIC_COMMON = "pic-common"
 TYPE_I8259 = "isa-i8259"
 PIC_LINES = 8
 NO_ADDR = 0xFFFFFFFF
-#: The machine attribute naming the master chip (QEMU's global ``isa_pic``).
-ISA_PIC_ATTR = "isa_pic"
 
 #: (iobase, elcr_addr, elcr_mask) of the PC's master and slave.
 PC_MASTER = (0x20, 0x4D0, 0xF8)
@@ -414,13 +412,13 @@ def i8259_init(isa_bus: IsaBus, parent_irq: Irq | None) -> list[Irq]:
     slave_core.stats = master_core.stats
     machine = qdev_get_machine(master)
     if machine is not None:
-        setattr(machine, ISA_PIC_ATTR, master)
+        machine.isa_pic = master
     return irqs
 
 
-def isa_pic(machine: Object | None) -> I8259 | None:
+def isa_pic(machine: MachineState | None) -> I8259 | None:
     """The machine's master 8259, once :func:`i8259_init` made it."""
-    pic: Any = getattr(machine, ISA_PIC_ATTR, None)
+    pic = machine.isa_pic if machine is not None else None
     return pic if isinstance(pic, I8259) else None
 
 

@@ -40,6 +40,7 @@ from pyqemu.util.errors import DeviceError
 from pyqemu.util.main_loop import NS_PER_SEC, ClockType, Timer
 
 if TYPE_CHECKING:
+    from pyqemu.hw.core.machine import MachineState
     from pyqemu.qom.object import Object
 
 TYPE_IOAPIC_COMMON = "ioapic-common"
@@ -50,8 +51,6 @@ IO_APIC_DEFAULT_ADDRESS = 0xFEC00000
 IO_APIC_SECONDARY_ADDRESS = 0xFEC10000
 IOAPIC_REGION_SIZE = 0x1000
 IOAPIC_CHILD = "ioapic"
-#: The machine attribute listing its I/O APICs (QEMU's global ``ioapics[]``).
-IOAPICS_ATTR = "ioapics"
 
 VERSION_DEFAULT = 0x20
 VERSION_WITH_EOI = 0x20
@@ -398,15 +397,9 @@ class Ioapic(IoapicCommon):
 # -- machine-facing -------------------------------------------------------------------
 
 
-def machine_ioapics(machine: Object | None) -> list[Ioapic]:
-    """The machine's realized I/O APICs, in creation order."""
-    if machine is None:
-        return []
-    ioapics: list[Ioapic] | None = getattr(machine, IOAPICS_ATTR, None)
-    if ioapics is None:
-        ioapics = []
-        setattr(machine, IOAPICS_ATTR, ioapics)
-    return ioapics
+def machine_ioapics(machine: MachineState | None) -> list[Ioapic]:
+    """The machine's realized I/O APICs, in creation order (``machine.ioapics``)."""
+    return machine.ioapics if machine is not None else []
 
 
 def ioapic_eoi_broadcast(machine: Object | None, vector: int) -> None:

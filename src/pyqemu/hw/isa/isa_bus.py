@@ -31,7 +31,7 @@ run-time ``device_add`` is refused with ``Bus 'isa.0' does not support hotpluggi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyqemu.hw.core.bus import BusState, main_system_bus, qbus_new
 from pyqemu.hw.core.irq import Irq, qdev_connect_gpio_out
@@ -64,6 +64,8 @@ class IsaBus(BusState):
         #: The memory space for ISA memory (VGA windows); usually system memory.
         self.address_space: MemoryRegion | None = None
         self.irqs: list[Irq | None] = [None] * ISA_NUM_IRQS
+        #: The (8-bit, 16-bit) DMA controllers serving channels 0-3 and 4-7 (QEMU's ``isa_bus_dma``).
+        self.dma: tuple[Any, Any] | None = None
 
 
 @register_type

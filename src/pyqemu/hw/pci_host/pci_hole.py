@@ -14,14 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from pyqemu.qom.property import UINT32, UINT64
-from pyqemu.util.units import GiB
+from pyqemu.util.units import GiB, round_up
 
 IO_APIC_DEFAULT_ADDRESS = 0xFEC00000
 FOUR_GiB = 4 * GiB
-
-
-def _round_up(value: int, align: int) -> int:
-    return -(-value // align) * align
 
 
 def pci_bus_w64_range(bus: Any) -> tuple[int, int] | None:
@@ -54,7 +50,7 @@ def _hole64_start(host: Any) -> int:
 def _hole64_end(host: Any) -> int:
     w64 = pci_bus_w64_range(host.bus)
     value = w64[1] + 1 if w64 is not None else 0
-    end = _round_up(_hole64_start(host) + host.pci_hole64_size, GiB)
+    end = round_up(_hole64_start(host) + host.pci_hole64_size, GiB)
     return end if host.x_pci_hole64_fix and value < end else value
 
 

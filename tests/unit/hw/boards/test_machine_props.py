@@ -255,6 +255,10 @@ QEMU_ERRORS = [
      "\"-memory 'slots|maxmem'\" is not supported by: pc-i440fx-2.0"),
     (("pc", "-m", "1G,slots=2,maxmem=4294967297"),
      "maximum memory size must by aligned to multiple of 4096 bytes"),
+    # Struct members are read in declaration order before leftover keys are looked at.
+    (("pc,smp.foo=1,smp.cpus=x",), "Parameter 'smp.cpus' expects integer"),
+    (("pc,memory.foo=1,memory.size=x",), "Parameter 'memory.size' expects size"),
+    (("pc,boot.bar=1,boot.menu=x",), "Parameter 'boot.menu' expects 'on' or 'off'"),
 ]
 
 
