@@ -136,16 +136,16 @@ class IntKind(ValueKind):
 
     def from_string_visitor(self, text: str, name: str) -> int:
         """``qemu_strtoi64`` / ``qemu_strtou64`` (a minus sign wraps), then the width's range."""
-        from pyqemu.util.cutils import UINT64_MAX, InvalidNumberError, parse_int
+        from pyqemu.util.cutils import parse_uint
 
         width = "int64" if self.signed else "uint64"
         try:
-            value = parse_int(text)
-        except InvalidNumberError:
+            value = parse_int(text) if self.signed else parse_uint(text)
+        except ValueError:  # not a number, or beyond 64 bits
             raise _value_error(name, width) from None
-        if (self.signed and not -(1 << 63) <= value < (1 << 63)) or abs(value) > UINT64_MAX:
+        if self.signed and not -(1 << 63) <= value < (1 << 63):
             raise _value_error(name, width)
-        return self._check_range(value if self.signed else value % (1 << 64), name)
+        return self._check_range(value, name)
 
 
 class SizeKind(IntKind):

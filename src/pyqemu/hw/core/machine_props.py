@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyqemu.qom.object import Object
-from pyqemu.qom.property import IntKind, ObjectProperty, SizeKind, ValueKind, parse_int_text
-from pyqemu.util.cutils import invalid_parameter_type
+from pyqemu.qom.property import IntKind, ObjectProperty, SizeKind, ValueKind
+from pyqemu.util.cutils import invalid_parameter_type, parse_uint
 from pyqemu.util.errors import ConfigError
 
 UINT64_WRAP = 1 << 64
@@ -131,10 +131,10 @@ class WrappingUint64Kind(IntKind):
     signed: bool = False
 
     def from_str(self, text: str, name: str) -> int:
-        value = parse_int_text(text)
-        if value is None or not -UINT64_WRAP < value < UINT64_WRAP:
-            raise ConfigError(f"Parameter '{name}' expects integer")
-        return value % UINT64_WRAP
+        try:
+            return parse_uint(text)
+        except ValueError:  # not a number, or beyond 64 bits
+            raise ConfigError(f"Parameter '{name}' expects integer") from None
 
     def from_json(self, value: Any, name: str) -> int:
         return _json_uint64(value, name)
